@@ -1,0 +1,1 @@
+"""One router per domain, mounted on the API in relance.api.urls."""
