@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, field_validator
 from pydantic_core import PydanticCustomError
 
 from relance.core import errors
@@ -91,17 +91,13 @@ class QuerySchema(Schema):
 
     model_config = {"str_strip_whitespace": True}
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _empty_means_unset(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v not in ("", None)}
-        return data
+    def _empty_means_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
-UPDATED_SINCE = (
-    "Only rows changed at or after this instant (ISO 8601, e.g. 2026-06-01T00:00:00Z). " + NAIVE_TIMES_NOTE
-)
+UPDATED_SINCE = "Only rows changed at or after this instant (ISO 8601, e.g. 2026-06-01T00:00:00Z). " + NAIVE_TIMES_NOTE
 OVERDUE_AS_OF = "Evaluated on today's business date."
 
 
