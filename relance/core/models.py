@@ -40,3 +40,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+class ScheduledRun(models.Model):
+    """One run of a daily job for one business date: the unique key makes the scheduler idempotent."""
+
+    name = models.CharField(max_length=60)
+    date = models.DateField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, default="running")  # running | done | failed
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-date", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "date"], name="core_scheduledrun_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.date} {self.status}"

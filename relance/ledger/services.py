@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 
 from relance.core import audit, errors
 from relance.core.identifiers import (
@@ -337,11 +337,13 @@ def document_upsert(
         return doc, "created"
     before = audit.snapshot(doc)
     allocated = doc.amount - doc.open_amount
-    if doc.customer_id != customer.pk and allocated:
+    # Any allocation row, even one since reversed, ties the document to its customer, currency and type.
+    has_history = Allocation.objects.filter(Q(target=doc) | Q(credit_note=doc)).exists()
+    if doc.customer_id != customer.pk and has_history:
         raise errors.ValidationError(
             f"Document {number} has allocations; it cannot move to customer {customer.reference}.", field="customer_ref"
         )
-    if (doc.currency != values["currency"] or doc.type != values["type"]) and allocated:
+    if (doc.currency != values["currency"] or doc.type != values["type"]) and has_history:
         raise errors.ValidationError(
             f"Document {number} has allocations; its currency and type cannot change.", field="currency"
         )
@@ -410,7 +412,8 @@ def payment_upsert(
         return payment, "created"
     before = audit.snapshot(payment)
     allocated = payment.amount - payment.unallocated_amount
-    if allocated and (payment.customer_id != (customer.pk if customer else None) or payment.currency != currency):
+    has_history = payment.allocations.exists()
+    if has_history and (payment.customer_id != (customer.pk if customer else None) or payment.currency != currency):
         raise errors.ValidationError(
             f"Payment {reference} has allocations; its customer and currency cannot change.", field="customer_ref"
         )
@@ -498,17 +501,21 @@ def allocation_create(
 
 
 def _apply(target: Document, src: Payment | Document, amount: Decimal, day: dt.date) -> None:
-    """Move ``amount`` (negative to undo) between the open amounts of both sides."""
-    Document.objects.filter(pk=target.pk).update(open_amount=F("open_amount") - amount)
-    target.refresh_from_db(fields=["open_amount", "settled_on"])
+    """Move ``amount`` (negative to undo) between the open amounts of both sides.
+
+    Both rows are locked and freshly read by the caller. The new values are computed here in Decimal
+    and written as such: SQLite would do ``open_amount - x`` in floating point.
+    """
+    target.open_amount -= amount
     target.settled_on = day if target.open_amount == 0 else None
-    Document.objects.filter(pk=target.pk).update(settled_on=target.settled_on)
+    Document.objects.filter(pk=target.pk).update(open_amount=target.open_amount, settled_on=target.settled_on)
     if isinstance(src, Payment):
-        Payment.objects.filter(pk=src.pk).update(unallocated_amount=F("unallocated_amount") - amount)
+        src.unallocated_amount -= amount
+        Payment.objects.filter(pk=src.pk).update(unallocated_amount=src.unallocated_amount)
     else:
-        Document.objects.filter(pk=src.pk).update(open_amount=F("open_amount") - amount)
-        src.refresh_from_db(fields=["open_amount"])
-        Document.objects.filter(pk=src.pk).update(settled_on=day if src.open_amount == 0 else None)
+        src.open_amount -= amount
+        src.settled_on = day if src.open_amount == 0 else None
+        Document.objects.filter(pk=src.pk).update(open_amount=src.open_amount, settled_on=src.settled_on)
 
 
 @transaction.atomic
