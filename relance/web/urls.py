@@ -1,5 +1,17 @@
+"""Staff pages, namespace ``web``."""
+
 from django.urls import path
-from django.views.generic import TemplateView
+
+from .views import auth, customers, documents, home
 
 app_name = "web"
-urlpatterns = [path("", TemplateView.as_view(template_name="web/placeholder.html"), name="home")]
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("documents/", documents.document_list, name="document_list"),
+    path("documents/<int:pk>/", documents.document_detail, name="document_detail"),
+    path("documents/<int:pk>/file/", documents.document_file, name="document_file"),
+]

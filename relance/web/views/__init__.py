@@ -1,0 +1,1 @@
+"""Staff pages: one module per domain. Views translate requests to selector calls; no rules here."""
