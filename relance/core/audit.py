@@ -17,7 +17,9 @@ SYSTEM = "system"
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        # one spelling per value: 100.000 read back from the database equals 100.00 typed in
+        cents = value.quantize(Decimal("0.01"))
+        return str(cents if cents == value else value.normalize())
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, models.Model):
