@@ -165,7 +165,10 @@ def _clean_customer(company: Company, data: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def customer_upsert(*, actor: Any, company: Company, reference: str, **data: Any) -> tuple[Customer, str]:
-    """Create or update the customer ``reference`` of ``company``. Returns (customer, "created"|"updated"|"unchanged")."""
+    """Create or update the customer ``reference`` of ``company``.
+
+    Returns (customer, "created" | "updated" | "unchanged").
+    """
     reference = str(reference or "").strip()
     if not reference:
         raise errors.ValidationError("The customer reference cannot be empty.", field="customer_ref")
