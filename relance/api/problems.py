@@ -32,7 +32,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.core import signals
@@ -77,6 +78,7 @@ CSRF_FAILED = "csrf_failed"
 FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
 METHOD_NOT_ALLOWED = "method_not_allowed"
+CONFLICT = "conflict"
 VALIDATION_ERROR = "validation_error"
 BAD_REQUEST = "bad_request"
 THROTTLED = "throttled"
@@ -88,6 +90,7 @@ CODES = (
     FORBIDDEN,
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
+    CONFLICT,
     VALIDATION_ERROR,
     BAD_REQUEST,
     THROTTLED,
@@ -181,7 +184,7 @@ class Problem(Exception):
     errors: Sequence[FieldError] = ()
     title: str = ""
     type: str = BLANK
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
@@ -196,6 +199,7 @@ def _default_code(status: int) -> str:
         403: FORBIDDEN,
         404: NOT_FOUND,
         405: METHOD_NOT_ALLOWED,
+        409: CONFLICT,
         422: VALIDATION_ERROR,
         429: THROTTLED,
     }.get(status, SERVER_ERROR if status >= 500 else "error")
@@ -210,7 +214,7 @@ def problem_body(request: HttpRequest, problem: Problem) -> dict[str, Any]:
         "instance": request.get_full_path(),
         "code": problem.code,
     }
-    if problem.errors:
+    if problem.errors or problem.status == 422:  # a 422 always lists its invalid inputs, maybe none
         body["errors"] = [e.as_json() for e in problem.errors]
     return body
 
@@ -308,7 +312,8 @@ def _on_problem(request: HttpRequest, exc: Problem) -> HttpResponse:
 def _on_relance_error(request: HttpRequest, exc: errors.RelanceError) -> HttpResponse:
     status = status_of(exc)
     field_errors = [from_relance_error(exc)] if exc.field else []
-    code = {404: NOT_FOUND, 403: FORBIDDEN}.get(status, exc.code)
+    # A service's own code (e.g. "duplicate_number") is kept; the generic ones take the API's names.
+    code = {404: NOT_FOUND, 403: FORBIDDEN}.get(status) or (VALIDATION_ERROR if exc.code == "invalid" else exc.code)
     return render(request, Problem(status, exc.message, code, field_errors))
 
 

@@ -132,6 +132,15 @@ class TestServiceErrors:
         assert body["detail"] == message
         assert body["errors"] == [{"loc": ["due_date"], "field": "due_date", "message": message, "code": "invalid"}]
 
+    def test_a_validation_error_without_a_field_still_lists_its_inputs_as_empty(self):
+        body = self.answer(errors.ValidationError("Nothing to import."))
+        assert (body["status"], body["code"], body["errors"]) == (422, problems.VALIDATION_ERROR, [])
+
+    def test_a_service_specific_code_is_kept(self):
+        body = self.answer(errors.ValidationError("Duplicate.", field="number", code="duplicate_number"))
+        assert body["code"] == "duplicate_number"
+        assert body["errors"][0]["code"] == "duplicate_number"
+
     def test_a_permission_refusal_is_a_403(self):
         body = self.answer(errors.PermissionDenied(errors.READ_ONLY_ROLE.format(role="auditor")))
         assert (body["status"], body["code"]) == (403, problems.FORBIDDEN)
