@@ -14,7 +14,7 @@ from relance.core.models import AuditEntry
 from relance.core.money import from_db
 from relance.core.vocab import DocumentType
 
-from .models import Allocation, Customer, Document, Payment
+from .models import Allocation, Contact, Customer, Document, Payment
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,11 @@ def payments(user: Any, filters: PaymentFilters | None = None) -> QuerySet[Payme
 
 def payment(user: Any, pk: Any) -> Payment:
     return scope.get_visible(user, Payment.objects.select_related("company", "customer"), pk=pk)
+
+
+def contacts(user: Any, customer_id: int) -> QuerySet[Contact]:
+    """The contacts of one customer, if the customer is within the user's scope."""
+    return scope.restrict(user, Contact.objects.filter(customer_id=customer_id))
 
 
 def allocations(user: Any, **lookup: Any) -> QuerySet[Allocation]:

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from relance.core import audit, errors
+from relance.core import audit, clock, errors
 from relance.core.identifiers import (
     siren_from_vat,
     validate_country,
@@ -239,6 +239,7 @@ def contact_upsert(
     contact.email, contact.name, contact.phone = email.strip().lower(), name or contact.name, phone or contact.phone
     contact.role, contact.is_main_ap, contact.language = role, is_main_ap or contact.is_main_ap, language
     contact.save()
+    Customer.objects.filter(pk=customer.pk).update(updated_at=clock.now())  # the API's updated_since sees it
     audit.record(
         actor=actor,
         action="contact.upsert",
@@ -509,16 +510,21 @@ def _apply(target: Document, src: Payment | Document, amount: Decimal, day: dt.d
     Both rows are locked and freshly read by the caller. The new values are computed here in Decimal
     and written as such: SQLite would do ``open_amount - x`` in floating point.
     """
+    now = clock.now()  # updated_at moves too: incremental syncs (updated_since) must see the change
     target.open_amount -= amount
     target.settled_on = day if target.open_amount == 0 else None
-    Document.objects.filter(pk=target.pk).update(open_amount=target.open_amount, settled_on=target.settled_on)
+    Document.objects.filter(pk=target.pk).update(
+        open_amount=target.open_amount, settled_on=target.settled_on, updated_at=now
+    )
     if isinstance(src, Payment):
         src.unallocated_amount -= amount
-        Payment.objects.filter(pk=src.pk).update(unallocated_amount=src.unallocated_amount)
+        Payment.objects.filter(pk=src.pk).update(unallocated_amount=src.unallocated_amount, updated_at=now)
     else:
         src.open_amount -= amount
         src.settled_on = day if src.open_amount == 0 else None
-        Document.objects.filter(pk=src.pk).update(open_amount=src.open_amount, settled_on=src.settled_on)
+        Document.objects.filter(pk=src.pk).update(
+            open_amount=src.open_amount, settled_on=src.settled_on, updated_at=now
+        )
 
 
 @transaction.atomic

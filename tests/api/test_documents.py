@@ -143,11 +143,6 @@ class TestAllocations:
         assert credit_body["settled_on"] == "2026-06-02"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger.services._apply changes open amounts with queryset.update(), which leaves updated_at "
-    "untouched; reported to the ledger owners (incremental sync misses allocations until fixed)",
-)
 def test_an_allocation_makes_the_invoice_and_payment_show_up_in_updated_since(world, admin):
     Document.objects.update(updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     services.allocation_create(

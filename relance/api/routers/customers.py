@@ -11,9 +11,9 @@ from relance.api import problems
 from relance.api.auth import actor
 from relance.api.pagination import Pagination
 from relance.api.schemas import CustomerDetailOut, CustomerOut, CustomerQuery
-from relance.core import clock, scope
+from relance.core import clock
 from relance.ledger import selectors
-from relance.ledger.models import Contact, Customer
+from relance.ledger.models import Customer
 
 from ._common import reject_unknown_params, stable
 
@@ -50,6 +50,6 @@ def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> Query
 def get_customer(request: HttpRequest, customer_id: int) -> Customer:
     user = actor(request)
     customer = selectors.customer(user, customer_id)
-    prefetch_related_objects([customer], Prefetch("contacts", queryset=scope.restrict(user, Contact.objects.all())))
+    prefetch_related_objects([customer], Prefetch("contacts", queryset=selectors.contacts(user, customer.pk)))
     customer.balances = selectors.customer_balances(user, customer, as_of=clock.today())  # type: ignore[attr-defined]
     return customer

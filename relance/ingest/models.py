@@ -1,0 +1,53 @@
+"""Import runs (what was loaded, from which file, with what result) and saved mapping profiles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from relance.orgs.models import Company
+
+
+class MappingProfile(models.Model):
+    """A named way to read another layout (see relance.ingest.rows.Profile for the keys)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, blank=True)
+    definition = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(models.Model):
+    """One import of one file: counts, errors, and the file's digest (so a re-run can be recognised)."""
+
+    kind = models.CharField(max_length=20)
+    file_name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    profile = models.CharField(max_length=60, blank=True)
+    mode = models.CharField(max_length=20, default="atomic")  # atomic | partial | preview
+    status = models.CharField(max_length=20, default="running")  # running | loaded | partial | refused
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list)  # the first errors, as dicts (file, row, column, value, reason)
+    error_count = models.PositiveIntegerField(default=0)
+    rejects_file = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} {self.status}"
