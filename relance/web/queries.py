@@ -16,9 +16,11 @@ from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet, Sum
 
+from relance.core import scope
 from relance.core.money import from_db
 from relance.core.vocab import DocumentType
 from relance.ledger import domain, selectors
+from relance.orgs.models import Company
 
 INVOICE = Q(type=DocumentType.INVOICE)
 CREDIT_NOTE = Q(type=DocumentType.CREDIT_NOTE)
@@ -125,6 +127,16 @@ def totals_by(user: Any, *, as_of: dt.date, by: str) -> list[Totals]:
     return [_totals(r, cash.get((r[key], r["currency"])), label=r[label] or "", key=r[key] or "") for r in rows]
 
 
+def currencies(user: Any) -> list[str]:
+    """Currencies worth offering in a filter: the base currencies of the visible companies and those of open items.
+
+    Open items only, so the query stays on the partial index of open documents however long the history.
+    """
+    base = scope.restrict(user, Company.objects.all()).order_by().values_list("currency", flat=True).distinct()
+    used = _open_documents(user).values_list("currency", flat=True).distinct()
+    return sorted(set(base) | set(used))
+
+
 def customer_count(user: Any, *, overdue_at: dt.date | None = None) -> int:
     """Customers the user may see; with ``overdue_at``, only those with an invoice overdue at that date."""
     if overdue_at is None:
@@ -174,7 +186,7 @@ def overdue_customers(user: Any, *, as_of: dt.date, limit: int | None = 20) -> l
     ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CustomerFigures:
     """Open balance (invoices − credit notes − unallocated cash) and overdue of one customer in one currency."""
 
@@ -183,11 +195,20 @@ class CustomerFigures:
     overdue: Decimal
 
 
-def customer_figures(user: Any, customer_ids: Iterable[int], *, as_of: dt.date) -> dict[int, list[CustomerFigures]]:
-    """Per customer of a page and per currency: balance and overdue (two grouped queries)."""
+@dataclass(frozen=True)
+class CustomerSummary:
+    """What a list row shows of a customer's account: figures per currency and the oldest overdue invoice."""
+
+    figures: tuple[CustomerFigures, ...] = ()
+    days_overdue: int = 0  # of the oldest overdue invoice, in any currency
+
+
+def customer_figures(user: Any, customer_ids: Iterable[int], *, as_of: dt.date) -> dict[int, CustomerSummary]:
+    """For the customers of a page: figures per currency and days overdue (two grouped queries)."""
     ids = list(customer_ids)
     if not ids:
         return {}
+    overdue = _overdue(as_of)
     docs = (
         _open_documents(user)
         .filter(customer_id__in=ids)
@@ -195,7 +216,8 @@ def customer_figures(user: Any, customer_ids: Iterable[int], *, as_of: dt.date) 
         .annotate(
             inv=Sum("open_amount", filter=INVOICE),
             cn=Sum("open_amount", filter=CREDIT_NOTE),
-            od=Sum("open_amount", filter=_overdue(as_of)),
+            od=Sum("open_amount", filter=overdue),
+            oldest=Min("due_date", filter=overdue),
         )
     )
     cash = (
@@ -205,12 +227,20 @@ def customer_figures(user: Any, customer_ids: Iterable[int], *, as_of: dt.date) 
         .values("customer_id", "currency")
         .annotate(s=Sum("unallocated_amount"))
     )
-    acc: dict[int, dict[str, list[Decimal]]] = defaultdict(dict)
+    amounts: dict[int, dict[str, list[Decimal]]] = defaultdict(dict)
+    days: dict[int, int] = defaultdict(int)
     for r in docs:
-        c = r["currency"]
-        acc[r["customer_id"]][c] = [from_db(r["inv"], c) - from_db(r["cn"], c), from_db(r["od"], c)]
+        c, cid = r["currency"], r["customer_id"]
+        amounts[cid][c] = [from_db(r["inv"], c) - from_db(r["cn"], c), from_db(r["od"], c)]
+        if r["oldest"] is not None:
+            days[cid] = max(days[cid], domain.days_overdue(r["oldest"], as_of))
     for r in cash:
         c = r["currency"]
-        entry = acc[r["customer_id"]].setdefault(c, [from_db(0, c), from_db(0, c)])
+        entry = amounts[r["customer_id"]].setdefault(c, [from_db(0, c), from_db(0, c)])
         entry[0] -= from_db(r["s"], c)
-    return {cid: [CustomerFigures(c, bal, od) for c, (bal, od) in sorted(per.items())] for cid, per in acc.items()}
+    return {
+        cid: CustomerSummary(
+            tuple(CustomerFigures(c, bal, od) for c, (bal, od) in sorted(per.items())), days.get(cid, 0)
+        )
+        for cid, per in amounts.items()
+    }

@@ -202,6 +202,7 @@ def test_each_row_shows_open_balance_and_overdue_per_currency(client_for, world)
     assert "€900.10" in row  # 1200 + 0.10 - 200 - 100 (cash)
     assert "€1,200.00" in row  # overdue
     assert "$0.20" in row and "$0.00" in row
+    assert ">60<" in row  # days overdue of the oldest overdue invoice
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from relance.web.forms import SORT_CUSTOMERS, CustomerFilterForm
 from .common import label_disputes, paginate, visible_or_404
 
 OPEN_ITEMS_LIMIT = 500
-PAYMENTS_LIMIT = 50
+PAYMENTS_LIMIT = 25
 ACTIVITY_LIMIT = 50
 
 
@@ -38,7 +38,7 @@ def filter_options(user: Any) -> dict[str, Any]:
         "companies": scope.restrict(user, Company.objects.all()).order_by("code"),
         "agencies": scope.restrict(user, Agency.objects.select_related("company")).order_by("code"),
         "collectors": [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in collectors],
-        "currencies": sorted(set(selectors.documents(user).order_by().values_list("currency", flat=True).distinct())),
+        "currencies": queries.currencies(user),
         "show_collector_filter": user.is_superuser or user.role != Role.COLLECTOR,
     }
 
@@ -72,7 +72,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     sort = form.sort_key if form.is_bound else SORT_CUSTOMERS[0][0]
     page = paginate(request, _sorted(user, customers, sort, as_of))
     figures = queries.customer_figures(user, [c.pk for c in page], as_of=as_of)
-    rows = [(c, figures.get(c.pk, [])) for c in page]
+    rows = [(c, figures.get(c.pk, queries.CustomerSummary())) for c in page]
     return render(
         request,
         "web/customer_list.html",

@@ -14,6 +14,7 @@ from relance.core import clock, errors, scope
 from relance.core.vocab import DocumentType
 from relance.ledger import domain, selectors
 from relance.orgs.models import Company
+from relance.web import queries
 from relance.web.forms import SORT_DOCUMENTS, DocumentFilterForm
 
 from .common import label_disputes, paginate, visible_or_404
@@ -56,9 +57,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "filter_customer": customer,
             "companies": scope.restrict(user, Company.objects.all()).order_by("code"),
-            "currencies": sorted(
-                set(selectors.documents(user).order_by().values_list("currency", flat=True).distinct())
-            ),
+            "currencies": queries.currencies(user),
             "type_choices": DocumentType.choices,
         },
     )
