@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import mimetypes
 from pathlib import PurePath
 
@@ -13,6 +14,7 @@ from relance.collections.models import Dispute
 from relance.core import clock, errors, scope
 from relance.core.vocab import DocumentType
 from relance.ledger import domain, selectors
+from relance.ledger.models import Document
 from relance.orgs.models import Company
 from relance.web import queries
 from relance.web.forms import SORT_DOCUMENTS, DocumentFilterForm
@@ -20,10 +22,11 @@ from relance.web.forms import SORT_DOCUMENTS, DocumentFilterForm
 from .common import label_disputes, paginate, visible_or_404
 
 
-def _days_overdue(doc: object, as_of: object) -> int:
-    if doc.type != DocumentType.INVOICE or not doc.open_amount:  # type: ignore[attr-defined]
+def _days_overdue(doc: Document, as_of: dt.date) -> int:
+    """Days overdue of an open invoice; zero for credit notes and settled documents."""
+    if doc.type != DocumentType.INVOICE or not doc.open_amount:
         return 0
-    return domain.days_overdue(doc.due_date, as_of)  # type: ignore[attr-defined, arg-type]
+    return domain.days_overdue(doc.due_date, as_of)
 
 
 @login_required
