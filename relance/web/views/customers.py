@@ -13,7 +13,6 @@ from relance.collections.models import Dispute
 from relance.core import clock, scope
 from relance.core.vocab import DocumentType, Role
 from relance.ledger import domain, selectors
-from relance.ledger.models import Contact
 from relance.orgs.models import Agency, Company
 from relance.web import queries
 from relance.web.forms import SORT_CUSTOMERS, CustomerFilterForm
@@ -123,7 +122,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "customer": customer,
             "as_of": as_of,
-            "contacts": scope.restrict(user, Contact.objects.filter(customer_id=customer.pk)),
+            "contacts": selectors.contacts(user, customer.pk),
             "balances": selectors.customer_balances(user, customer, as_of=as_of),
             "open_items": open_items,
             "open_count": open_count,
