@@ -19,12 +19,37 @@ from django.db import transaction
 from django.db.models import Q
 
 from relance.core import audit, clock, errors
+from relance.core.bulk import Inserter, Updater
 from relance.core.models import AuditEntry
 from relance.ledger import services as ledger_services
 from relance.ledger.models import Allocation, Customer, Document, Payment
 from relance.orgs.models import Agency, Company, User
 
 from .rows import CustomerRecord, DocumentRecord, PaymentRecord, RowError
+
+
+def AUDIT_INSERT() -> Inserter:  # noqa: N802 - built per call: the connection may change between tests
+    return Inserter(
+        AuditEntry,
+        [
+            "at",
+            "actor",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "customer_id",
+            "company_id",
+            "changes",
+            "message",
+        ],
+    )
+
+
+DOC_INSERT_FIELDS = ["company", "customer", "number", "type", "issue_date", "due_date", "currency", "amount",
+                     "tax_amount", "open_amount", "corrects"]  # fmt: skip
+DOC_INSERT_CONSTANTS = ["settled_on", "original_file", "source", "created_at", "updated_at"]
 
 # service field -> canonical column, to name the column of a service's ValidationError
 FIELD_COLUMNS = {
@@ -47,7 +72,7 @@ class Context:
     companies: dict[str, Company | None] = field(default_factory=dict)
     customer_ids: dict[tuple[int, str], int | None] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    audit_rows: list[AuditEntry] = field(default_factory=list)
+    audit_rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def company(self, code: str) -> Company | None:
         if code not in self.companies:
@@ -67,24 +92,25 @@ class Context:
         company_id: int | None,
         changes: dict[str, Any],
     ) -> None:
+        actor_id = self.actor.pk if isinstance(self.actor, User) else None
         self.audit_rows.append(
-            AuditEntry(
-                at=clock.now(),
-                actor=self.actor if isinstance(self.actor, User) else None,
-                actor_label=audit.actor_label(self.actor),
-                action=action,
-                object_type=obj_type,
-                object_id=str(obj_id),
-                object_repr=obj_repr[:300],
-                customer_id=customer_id,
-                company_id=company_id,
-                changes=changes,
-                message=f"import {self.file}",
+            (
+                clock.now(),
+                actor_id,
+                audit.actor_label(self.actor),
+                action,
+                obj_type,
+                str(obj_id),
+                obj_repr[:300],
+                customer_id,
+                company_id,
+                changes,
+                f"import {self.file}",
             )
         )
 
     def flush_audit(self) -> None:
-        AuditEntry.objects.bulk_create(self.audit_rows, batch_size=2000)
+        AUDIT_INSERT().insert(self.audit_rows)
         self.audit_rows.clear()
 
     def resolve_customers(self, pairs: set[tuple[int, str]]) -> None:
@@ -195,9 +221,9 @@ def load_documents(ctx: Context, records: list[DocumentRecord]) -> list[RowError
         ):
             existing[(company_id, row["number"])] = row
     in_batch: dict[tuple[int, str], DocumentRecord] = {}
-    to_create: list[Document] = []
+    to_create: list[tuple[Any, ...]] = []  # rows in DOC_INSERT_FIELDS order
     to_update: list[tuple[DocumentRecord, dict[str, Any], dict[str, Any]]] = []
-    pending_corrects: list[tuple[Document, tuple[int, str]]] = []
+    pending_corrects: list[tuple[tuple[int, str], tuple[int, str]]] = []  # (credit note, invoice) keys
     now = clock.now()
     for rec, company in valid:
         key = (company.pk, rec.number)
@@ -256,18 +282,23 @@ def load_documents(ctx: Context, records: list[DocumentRecord]) -> list[RowError
         }
         old = existing.get(key)
         if old is None:
-            doc = Document(
-                company_id=company.pk,
-                number=rec.number,
-                open_amount=rec.amount,
-                source=ctx.source,
-                created_at=now,
-                updated_at=now,
-                **values,
+            to_create.append(
+                (
+                    company.pk,
+                    customer_id,
+                    rec.number,
+                    rec.type,
+                    rec.issue_date,
+                    rec.due_date,
+                    rec.currency,
+                    rec.amount,
+                    rec.tax_amount,
+                    rec.amount,
+                    corrects_id,
+                )
             )
-            to_create.append(doc)
             if rec.corrects_number and corrects_id is None:
-                pending_corrects.append((doc, (company.pk, rec.corrects_number)))
+                pending_corrects.append((key, (company.pk, rec.corrects_number)))
             continue
         if rec.corrects_number and corrects_id is None:
             values["corrects_id"] = old["corrects_id"]  # resolved below once the batch's invoices exist
@@ -280,38 +311,51 @@ def load_documents(ctx: Context, records: list[DocumentRecord]) -> list[RowError
             problems.append(problem)
             continue
         to_update.append((rec, old, values))
-    Document.objects.bulk_create(to_create, batch_size=1000)
+    Inserter(Document, DOC_INSERT_FIELDS, DOC_INSERT_CONSTANTS).insert(
+        to_create, constants=(None, "", ctx.source, now, now)
+    )
     if pending_corrects:
-        created = {(d.company_id, d.number): d.pk for d in to_create}
-        for doc, target_key in pending_corrects:
-            doc.corrects_id = created.get(target_key) or existing.get(target_key, {}).get("pk")
-        Document.objects.bulk_update([d for d, _ in pending_corrects], ["corrects_id"], batch_size=1000)
-    for doc in to_create:
-        ctx.audit(
-            "document.create",
-            "ledger.document",
-            doc.pk,
-            doc.number,
-            doc.customer_id,
-            doc.company_id,
-            {"amount": str(doc.amount), "currency": doc.currency, "type": doc.type},
+        # credit notes correcting an invoice created in this same batch: now that it exists, link them
+        keys = {k for pair in pending_corrects for k in pair}
+        ids: dict[tuple[int, str], int] = {}
+        for company_id in {k[0] for k in keys}:
+            nums = {k[1] for k in keys if k[0] == company_id}
+            for pk, number in Document.objects.filter(company_id=company_id, number__in=nums).values_list(
+                "pk", "number"
+            ):
+                ids[(company_id, number)] = pk
+        Updater(Document, ["corrects"]).update(
+            (ids[target], ids[credit_note]) for credit_note, target in pending_corrects
         )
     ctx.counts["created"] += len(to_create)
     if to_update:
-        docs = []
+        rows = []
         for rec, old, values in to_update:
             allocated = old["amount"] - old["open_amount"]
-            doc = Document(pk=old["pk"], company_id=None, number=rec.number, **values)
-            doc.open_amount = values["amount"] - allocated
-            doc.settled_on = old["settled_on"] if doc.open_amount == 0 else None
-            doc.updated_at = now
-            docs.append(doc)
+            open_amount = values["amount"] - allocated
+            settled_on = old["settled_on"] if open_amount == 0 else None
+            rows.append((*(values[k] for k in DOC_FIELDS), open_amount, settled_on, now, old["pk"]))
             changes = audit.diff(_jsonable(old, DOC_FIELDS), _jsonable(values, DOC_FIELDS))
-            ctx.audit("document.update", "ledger.document", old["pk"], rec.number, values["customer_id"], None, changes)
-        Document.objects.bulk_update(docs, [*DOC_FIELDS, "open_amount", "settled_on", "updated_at"], batch_size=1000)
-        ctx.counts["updated"] += len(docs)
+            ctx.audit(
+                "document.update",
+                "ledger.document",
+                old["pk"],
+                rec.number,
+                values["customer_id"],
+                rec_company_id(ctx, rec),
+                changes,
+            )
+        Updater(
+            Document, [*[f.removesuffix("_id") for f in DOC_FIELDS], "open_amount", "settled_on", "updated_at"]
+        ).update(rows)
+        ctx.counts["updated"] += len(rows)
     ctx.flush_audit()
     return problems
+
+
+def rec_company_id(ctx: Context, rec: Any) -> int | None:
+    company = ctx.company(rec.company)
+    return company.pk if company else None
 
 
 def _jsonable(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

@@ -226,6 +226,17 @@ def import_file(
     else:
         status = "loaded"
     rejects = str(_rejects_path(path)) if partial and rejected_rows else ""
+    if status in ("loaded", "partial") and (counts["created"] or counts["updated"]):
+        # Creations are audited once per import (the ImportRun says which file, by whom, with what counts);
+        # each update has its own row with before and after.
+        audit.record(
+            actor=actor,
+            action=f"import.{kind}",
+            obj=run,
+            changes=counts,
+            message=name,
+            company_id=ctx.company(company).pk if company and ctx.company(company) else None,
+        )
     run.status, run.counts, run.errors = status, counts, [e.as_dict() for e in all_errors[:200]]
     run.error_count, run.rejects_file, run.finished_at = error_count, rejects, clock.now()
     run.save()

@@ -1,0 +1,100 @@
+"""Set-based writes for large batches: one ``executemany`` per chunk, no per-row ORM objects.
+
+Used where the ORM's per-object overhead dominates (imports of hundreds of thousands of rows).
+Values are adapted once per column with the database backend's own adapters, so what is written
+is exactly what the ORM would write (dates, aware timestamps, decimals, JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+
+Adapter = Callable[[Any], Any] | None
+
+
+def _adapter(field: models.Field) -> Adapter:
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    if isinstance(field, models.JSONField):
+        return lambda v: json.dumps(v, cls=DjangoJSONEncoder)
+    if isinstance(field, models.FileField):
+        return lambda v: getattr(v, "name", v) or ""
+    return None
+
+
+class _Statement:
+    def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in fields]
+        self.adapters = [_adapter(f) for f in self.fields]
+
+    def adapt(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(a(v) if a is not None and v is not None else v for a, v in zip(self.adapters, row, strict=True))
+
+    def run(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        params = [self.adapt(r) for r in rows]
+        if params:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+        return len(params)
+
+
+class Inserter(_Statement):
+    """``Inserter(Document, ["company", "customer", "number", ...]).insert(rows)``: rows are tuples in field order
+    (foreign keys as ids). Ids are assigned by the database.
+
+    ``constants`` name trailing fields whose value is the same for every row of a call (timestamps, source):
+    ``insert(rows, constants=(now, now))`` adapts them once instead of once per row.
+    """
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str], constants: Sequence[str] = ()) -> None:
+        super().__init__(model, [*fields, *constants])
+        self.n_constants = len(constants)
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        self.sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+
+    def insert(self, rows: Iterable[Sequence[Any]], constants: Sequence[Any] = ()) -> int:
+        if len(constants) != self.n_constants:
+            raise ValueError(f"expected {self.n_constants} constants, got {len(constants)}")
+        if not self.n_constants:
+            return self.run(self.sql, rows)
+        split = len(self.fields) - self.n_constants
+        fixed = tuple(
+            a(v) if a is not None and v is not None else v
+            for a, v in zip(self.adapters[split:], constants, strict=True)
+        )
+        variable = self.adapters[:split]
+        params = [
+            (*(a(v) if a is not None and v is not None else v for a, v in zip(variable, row, strict=True)), *fixed)
+            for row in rows
+        ]
+        if params:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.sql, params)
+        return len(params)
+
+
+class Updater(_Statement):
+    """``Updater(Document, ["open_amount", "updated_at"]).update(rows)``: rows are (values..., pk)."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
+        super().__init__(model, fields)
+        qn = connection.ops.quote_name
+        sets = ", ".join(f"{qn(f.column)} = %s" for f in self.fields)
+        self.sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608
+        self.adapters.append(None)
+
+    def update(self, rows: Iterable[Sequence[Any]]) -> int:
+        return self.run(self.sql, rows)
