@@ -53,6 +53,8 @@ def actor_label(actor: Any) -> str:
         return SYSTEM
     if isinstance(actor, str):
         return actor
+    if getattr(actor, "pk", None) is None and hasattr(actor, "label"):
+        return actor.label
     return getattr(actor, "email", None) or str(actor)
 
 
@@ -67,7 +69,7 @@ def record(
     company_id: int | None = None,
 ) -> AuditEntry:
     """Append one audit row. ``actor`` is a User, a label such as 'cli', or None for the system."""
-    user = actor if hasattr(actor, "pk") and hasattr(actor, "email") else None
+    user = actor if getattr(actor, "pk", None) is not None and hasattr(actor, "email") else None
     if customer_id is None:
         customer_id = getattr(obj, "customer_id", None)
         if obj._meta.model_name == "customer":

@@ -85,6 +85,22 @@ class Scope:
         return Q(pk__in=[])
 
 
+class SystemActor:
+    """The operator at the command line or the scheduler: sees the whole group (no user to scope by)."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    pk = None
+    role = Role.ADMIN
+
+    def __init__(self, label: str = "cli") -> None:
+        self.label = label
+
+    def __str__(self) -> str:
+        return self.label
+
+
 def scope_of(user: Any) -> Scope:
     """Resolve what ``user`` may see. The only place the rules above are written."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -7,18 +7,23 @@ from relance.core.management.base import CLI_ACTOR, RelanceCommand, progress
 from relance.ingest import services
 
 KINDS = ["customers", "documents", "invoices", "payments"]
+FILE_KINDS = ["fec", "einvoice"]
 
 
 class Command(RelanceCommand):
     help = (
         "Import customers, documents (invoices and credit notes) or payments from CSV (any delimiter, UTF-8 or "
         "Windows-1252, decimal comma or point) or XLSX, in the canonical layout or through a mapping profile. "
-        "All or nothing unless --partial. Re-importing a file changes nothing."
+        "All or nothing unless --partial. Re-importing a file changes nothing. Also `import fec` (the French "
+        "accounting export) and `import einvoice` (Factur-X/ZUGFeRD PDF, CII or UBL invoices): "
+        "see docs/imports-fec-einvoice.md."
     )
     json_output = False
 
     def add_options(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="kind", required=True, metavar="{customers,documents,invoices,payments}")
+        sub = parser.add_subparsers(
+            dest="kind", required=True, metavar="{customers,documents,invoices,payments,fec,einvoice}"
+        )
         for kind in KINDS:
             p = sub.add_parser(kind, help=f"Import {kind} (see docs/imports.md for the layout).")
             p.add_argument("file", type=Path)
@@ -35,8 +40,30 @@ class Command(RelanceCommand):
             )
             p.add_argument("--preview", action="store_true", help="Check everything, write nothing.")
             p.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        p = sub.add_parser(
+            "fec",
+            help="Import a FEC (fichier des écritures comptables): customer accounts (411), invoices and credit notes "
+            "(sales entries), payments (treasury entries), opening items and the lettering as allocations.",
+        )
+        p.add_argument("file", type=Path)
+        p.add_argument("--company", required=True, help="Code of the company whose ledger the FEC is.")
+        p.add_argument(
+            "--partial", action="store_true", help="Skip (and report) refused entries instead of refusing the file."
+        )
+        p.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        p = sub.add_parser(
+            "einvoice",
+            help="Import e-invoices: Factur-X/ZUGFeRD PDF, UN/CEFACT CII XML, UBL 2.1 invoices and credit notes.",
+        )
+        p.add_argument("files", type=Path, nargs="+", metavar="FILE")
+        p.add_argument("--company", default="", help="Company code when the seller is not identified by its ids.")
+        p.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def run(self, **options: Any) -> Any:
+        if options["kind"] == "fec":
+            return self._fec(**options)
+        if options["kind"] == "einvoice":
+            return self._einvoice(**options)
         path: Path = options["file"]
         with progress(None, f"import {options['kind']}", enabled=not options.get("json")) as bar:
             result = services.import_file(
@@ -76,3 +103,69 @@ class Command(RelanceCommand):
         from relance.core.management.base import _default
 
         return json.dumps(data, default=_default, indent=2, ensure_ascii=False)
+
+    def _fec(self, **options: Any) -> dict[str, Any]:
+        from relance.ingest.fec import import_fec
+
+        with progress(None, "import fec", enabled=not options.get("json"), unit="lines") as bar:
+            result = import_fec(
+                actor=CLI_ACTOR,
+                path=options["file"],
+                company=options["company"],
+                partial=options["partial"],
+                progress=bar.update,
+            )
+        c, t = result.counts, result.totals
+        self.say(
+            f"{result.file}: {result.status}. {c['lines']} lines, {c['entries']} entries"
+            f" ({c['rejected_entries']} refused)."
+        )
+        if "documents" in c:
+            self.say(
+                f"Customers: {c['customers']['created']} created, {c['customers']['existing']} existing. "
+                f"Documents: {c['documents']['created']} created, {c['documents']['updated']} updated, "
+                f"{c['documents']['unchanged']} unchanged. Payments: {c['payments']['created']} created, "
+                f"{c['payments']['updated']} updated, {c['payments']['unchanged']} unchanged. "
+                f"Allocations: {c['allocations']['created']} created, {c['allocations']['reversed']} reversed."
+            )
+            self.say(
+                f"Class 411: debits {t['debit_411']}, credits {t['credit_411']} {t['currency']}; loaded: invoices "
+                f"{t['invoices']}, credit notes {t['credit_notes']}, payments {t['payments']}."
+            )
+        for error in result.errors[:50]:
+            self.stderr.write(str(error))
+        if len(result.errors) > 50:
+            self.stderr.write(f"… and {len(result.errors) - 50} more errors.")
+        if result.status == "refused":
+            if self.as_json:
+                self.stdout.write(self._json(result.as_dict()))
+            raise CommandError(
+                f"{len(result.errors)} error(s): nothing was imported (fix the file, or use --partial to skip "
+                "the refused entries).",
+                returncode=2,
+            )
+        return result.as_dict()
+
+    def _einvoice(self, **options: Any) -> dict[str, Any]:
+        from relance.ingest.einvoice import import_einvoices
+
+        results = import_einvoices(actor=CLI_ACTOR, paths=options["files"], company=options["company"])
+        for r in results:
+            if r.status == "refused":
+                self.stderr.write(f"{r.file}: refused: {r.reason}")
+                continue
+            self.say(
+                f"{r.file}: {r.status} {r.document_type} {r.number} of {r.company} to {r.customer_ref} "
+                f"({r.customer_status}), {r.amount} {r.currency}, issued {r.issue_date}, due {r.due_date}."
+            )
+            for flag in r.flags:
+                self.say(f"  {flag}")
+        data = {"kind": "einvoice", "files": [r.as_dict() for r in results]}
+        refused = [r for r in results if r.status == "refused"]
+        if refused:
+            if self.as_json:
+                self.stdout.write(self._json(data))
+            raise CommandError(
+                f"{len(refused)} of {len(results)} file(s) refused; the others were imported.", returncode=2
+            )
+        return data

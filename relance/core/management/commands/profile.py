@@ -59,5 +59,3 @@ class Command(RelanceCommand):
         if not self.as_json:
             self.stdout.write(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
         return data if self.as_json else None
-
-

@@ -1,0 +1,1 @@
+"""Figures over the ledger: aged balance today (KPIs, forecasts and dashboards build here)."""
