@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (CSV fixtures are long lines)
 """Imports through `relance import`: canonical layouts, messy files, profiles, atomicity, idempotence."""
 
 from __future__ import annotations
