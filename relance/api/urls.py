@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
-from .routers import customers, documents, me, payments
+from .routers import customers, documents, exports, me, payments
 
 DESCRIPTION = """
 The receivables of the caller's scope: customers, invoices and credit notes, payments.
@@ -105,3 +105,4 @@ api.add_router("", me.router)
 api.add_router("", customers.router)
 api.add_router("", documents.router)
 api.add_router("", payments.router)
+api.add_router("", exports.router)

@@ -40,7 +40,7 @@ class LegalEntity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "legal entities"
+        verbose_name_plural = _("legal entities")
 
     def __str__(self) -> str:
         return self.name

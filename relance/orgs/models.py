@@ -38,7 +38,7 @@ class Company(models.Model):
 
     class Meta:
         ordering = ["code"]
-        verbose_name_plural = "companies"
+        verbose_name_plural = _("companies")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -62,7 +62,7 @@ class Agency(models.Model):
 
     class Meta:
         ordering = ["code"]
-        verbose_name_plural = "agencies"
+        verbose_name_plural = _("agencies")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, customers, documents, home
+from .views import auth, customers, documents, home, transfer
 
 app_name = "web"
 urlpatterns = [
@@ -14,4 +14,6 @@ urlpatterns = [
     path("documents/", documents.document_list, name="document_list"),
     path("documents/<int:pk>/", documents.document_detail, name="document_detail"),
     path("documents/<int:pk>/file/", documents.document_file, name="document_file"),
+    path("exports/<str:kind>.<str:fmt>", transfer.export, name="export"),
+    path("imports/", transfer.import_file, name="import"),
 ]
