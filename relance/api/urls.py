@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
-from .routers import customers, documents, exports, me, payments
+from .routers import customers, documents, exports, lifecycle, me, payments
 
 DESCRIPTION = """
 The receivables of the caller's scope: customers, invoices and credit notes, payments.
@@ -105,4 +105,5 @@ api.add_router("", me.router)
 api.add_router("", customers.router)
 api.add_router("", documents.router)
 api.add_router("", payments.router)
+api.add_router("", lifecycle.router)
 api.add_router("", exports.router)

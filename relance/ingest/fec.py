@@ -115,12 +115,16 @@ class ParsedFec:
     lines: list[FecLine]
     errors: list[RowError]  # unreadable cells; each names its line and column
     read: int  # data lines read
+    # entries with an unreadable line, {(journal, number): first row}: they are refused whole
+    bad_entries: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _split(line: str, delimiter: str) -> list[str]:
     cells = line.split(delimiter)
-    return [c.strip()[1:-1].strip() if len(c.strip()) >= 2 and c.strip()[0] == c.strip()[-1] == '"' else c.strip()
-            for c in cells]
+    return [
+        c.strip()[1:-1].strip() if len(c.strip()) >= 2 and c.strip()[0] == c.strip()[-1] == '"' else c.strip()
+        for c in cells
+    ]
 
 
 def _date(text: str) -> dt.date:
@@ -167,6 +171,7 @@ def parse_fec(data: bytes, file: str) -> ParsedFec:
         )
     lines: list[FecLine] = []
     problems: list[RowError] = []
+    bad_entries: dict[tuple[str, str], int] = {}
     read = 0
     ncols = len(names)
     for offset, raw in enumerate(raw_lines[header_index + 1 :], start=header_index + 2):
@@ -177,11 +182,23 @@ def parse_fec(data: bytes, file: str) -> ParsedFec:
         cells = _split(raw, delimiter)
         if len(cells) > ncols and any(cells[ncols:]):
             problems.append(RowError(file, offset, "", "", TOO_MANY_CELLS.format(cells=len(cells), columns=ncols)))
+            key = _key_of(cells, index)
+            if key is not None:
+                bad_entries.setdefault(key, offset)
             continue
         line = _line(file, offset, cells, index, has_amounts, problems)
         if line is not None:
             lines.append(line)
-    return ParsedFec(file, encoding, delimiter, lines, problems, read)
+            continue
+        key = _key_of(cells, index)
+        if key is not None:
+            bad_entries.setdefault(key, offset)
+    return ParsedFec(file, encoding, delimiter, lines, problems, read, bad_entries)
+
+
+def _key_of(cells: list[str], index: dict[str, int]) -> tuple[str, str] | None:
+    journal, number = (cells[index[c]].strip() if index[c] < len(cells) else "" for c in ("journalcode", "ecriturenum"))
+    return (journal, number) if journal and number else None
 
 
 def _line(
@@ -289,7 +306,9 @@ class FecEntry:
     @property
     def is_sales(self) -> bool:
         accounts = [line.account for line in self.lines]
-        return any(a.startswith(CUSTOMER_CLASS) for a in accounts) and any(a.startswith(SALES_PREFIXES) for a in accounts)
+        return any(a.startswith(CUSTOMER_CLASS) for a in accounts) and any(
+            a.startswith(SALES_PREFIXES) for a in accounts
+        )
 
     @property
     def treasury_method(self) -> str:
@@ -316,7 +335,11 @@ def unbalanced(entry: FecEntry) -> str:
         return ""
     rows = [line.row for line in entry.lines]
     return UNBALANCED.format(
-        journal=entry.journal, number=entry.number, debit=_fmt(debit), credit=_fmt(credit), first=min(rows),
+        journal=entry.journal,
+        number=entry.number,
+        debit=_fmt(debit),
+        credit=_fmt(credit),
+        first=min(rows),
         last=max(rows),
     )
 
@@ -374,23 +397,25 @@ def _tax_share(entry: FecEntry, line: FecLine, currency: str) -> Decimal:
 
 
 def plan_fec(parsed: ParsedFec, *, currency: str) -> FecPlan:
-    """Turn the FEC's entries into receivable items (see the module docstring and docs)."""
-    bad_rows = defaultdict(list)
-    for problem in parsed.errors:
-        bad_rows[problem.row].append(problem)
+    """Turn the FEC's entries into receivable items (see the module docstring and docs).
+
+    Refused entries (unbalanced, or with an unreadable line) give no item and one RowError each.
+    """
     rejected: list[RowError] = []
     items: list[FecItem] = []
     customers: dict[str, str] = {}
     used_numbers: set[str] = set()
     debit = credit = Decimal(0)
     entries = group_entries(parsed.lines)
-    # a line that could not be read at all still belongs to its entry: refuse the entry too
-    unreadable_entries = _unreadable_entries(parsed)
+    seen = {entry.key for entry in entries}
+    for key, row in parsed.bad_entries.items():
+        if key not in seen:  # every line of the entry was unreadable
+            rejected.append(RowError(parsed.file, row, "EcritureNum", key[1], _bad_entry(key)))
     for entry in entries:
-        reason = unbalanced(entry) if entry.key not in unreadable_entries else unreadable_entries[entry.key]
+        reason = _bad_entry(entry.key) if entry.key in parsed.bad_entries else unbalanced(entry)
         if reason:
-            first = entry.lines[0]
-            rejected.append(RowError(parsed.file, first.row, "EcritureNum", entry.number, reason))
+            row = min(entry.lines[0].row, parsed.bad_entries.get(entry.key, entry.lines[0].row))
+            rejected.append(RowError(parsed.file, row, "EcritureNum", entry.number, reason))
             continue
         for position, line in enumerate(entry.lines, start=1):
             if not line.is_customer or line.net == 0:
@@ -398,28 +423,16 @@ def plan_fec(parsed: ParsedFec, *, currency: str) -> FecPlan:
             debit += line.debit
             credit += line.credit
             ref = line.aux or line.account
-            name = line.aux_label or line.account_label or ref
-            customers[ref] = name  # the last label read names the account
+            customers[ref] = line.aux_label or line.account_label or ref  # the last label read names the account
             items.append(_item(entry, line, position, ref, currency, used_numbers))
-    return FecPlan(customers, items, rejected, len(entries), debit, credit)
+    return FecPlan(customers, items, rejected, len(entries) + len(set(parsed.bad_entries) - seen), debit, credit)
 
 
-def _unreadable_entries(parsed: ParsedFec) -> dict[tuple[str, str], str]:
-    """Entries with a line that has unreadable cells (they are refused whole)."""
-    good_rows = {line.row for line in parsed.lines}
-    bad_rows = {p.row for p in parsed.errors} - good_rows
-    if not bad_rows:
-        return {}
-    # Re-read the journal and entry number of the bad lines from the errors' neighbours: the parser
-    # dropped them, so find them through the rows of the same entry in the good lines is impossible;
-    # instead the caller refuses them through parsed.errors. Here only whole-entry keys are returned
-    # when a bad line's own key could be read (see import_fec, which re-parses keys).
-    return {}
+def _bad_entry(key: tuple[str, str]) -> str:
+    return BAD_ENTRY.format(journal=key[0], number=key[1], reason="it has unreadable lines")
 
 
-def _item(
-    entry: FecEntry, line: FecLine, position: int, ref: str, currency: str, used_numbers: set[str]
-) -> FecItem:
+def _item(entry: FecEntry, line: FecLine, position: int, ref: str, currency: str, used_numbers: set[str]) -> FecItem:
     own = f"{entry.journal}-{entry.number}-{position}"[:80]
     amount, item_currency = abs(line.net), currency
     if line.currency and line.currency != currency and line.currency_amount:
@@ -445,8 +458,9 @@ def _item(
         return FecItem(kind="payment", key=own, date=day, tax=tax, origin="opening", method="other", **common)
     method = entry.treasury_method
     if line.net < 0 and method:
-        return FecItem(kind="payment", key=own, date=line.entry_date, tax=tax, origin="treasury", method=method,
-                       **common)
+        return FecItem(
+            kind="payment", key=own, date=line.entry_date, tax=tax, origin="treasury", method=method, **common
+        )
     day = line.piece_date or line.entry_date
     kind = "invoice" if line.net > 0 else "credit_note"
     if entry.is_sales:
@@ -459,8 +473,9 @@ def _item(
         used_numbers.add(number)
         return FecItem(kind=kind, key=number, date=day, tax=tax, origin="sales", **common)
     # a debit outside sales (a refund, a bounced payment) or a non-cash credit (write-off, set-off)
-    return FecItem(kind=kind, key=own[:NUMBER_MAX], date=day, tax=tax, origin=method and "treasury" or "other",
-                   **common)
+    return FecItem(
+        kind=kind, key=own[:NUMBER_MAX], date=day, tax=tax, origin=method and "treasury" or "other", **common
+    )
 
 
 # --- lettering (pure) ---------------------------------------------------------------------------------
@@ -511,9 +526,7 @@ def settle(items: Iterable[FecItem], open_amounts: Mapping[tuple[str, str], Deci
                 left[id(target)] -= amount
                 left[id(source)] -= amount
                 day = max(d for d in (target.date, source.date, target.letter_date, source.letter_date) if d)
-                out.append(
-                    Settlement(customer_ref, letter, target.key, source.kind, source.key, amount, day)
-                )
+                out.append(Settlement(customer_ref, letter, target.key, source.kind, source.key, amount, day))
     return out
 
 
@@ -586,12 +599,12 @@ def import_fec(
 
     owner = company_by_code(company)
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise errors.ValidationError(f"{path}: no such file.", field="file")
     name = display_name or str(path)
     parsed = parse_fec(path.read_bytes(), name)
     plan = plan_fec(parsed, currency=owner.currency)
-    problems = _refused_entries(parsed, plan)
+    problems = [*parsed.errors, *plan.rejected]
     run = ImportRun.objects.create(
         kind="fec",
         file_name=name[:300],
@@ -602,28 +615,20 @@ def import_fec(
         actor=actor if isinstance(actor, User) else None,
         actor_label=audit.actor_label(actor),
     )
-    skipped_rows = {p.row for p in problems}
-    counts: dict[str, Any] = {
-        "lines": parsed.read,
-        "entries": plan.entries,
-        "rejected_entries": len({p.row for p in problems if p.column == "EcritureNum"}),
-    }
+    counts: dict[str, Any] = {"lines": parsed.read, "entries": plan.entries, "rejected_entries": len(plan.rejected)}
     loaded: dict[str, Any] = {}
     if not problems or partial:
         try:
             with transaction.atomic():
-                loaded = _load(actor, owner, name, plan, partial, run.started_at, problems, progress)
+                loaded = _load(actor, owner, name, plan, partial, run.started_at, problems)
                 if problems and not partial:
                     raise _Rollback()
         except _Rollback:
             loaded = {}
+    if progress:
+        progress(parsed.read)
     problems.sort(key=lambda e: (e.row, e.column))
-    if problems and not partial:
-        status = "refused"
-    elif problems:
-        status = "partial"
-    else:
-        status = "loaded"
+    status = ("refused" if not partial else "partial") if problems else "loaded"
     counts.update(loaded.get("counts", {}))
     totals = {
         "currency": owner.currency,
@@ -635,38 +640,316 @@ def import_fec(
     run.errors, run.error_count = [e.as_dict() for e in problems[:200]], len(problems)
     run.finished_at = clock.now()
     run.save()
-    del skipped_rows
     return FecResult(name, owner.code, status, counts, totals, problems, run.pk)
 
 
-def _refused_entries(parsed: ParsedFec, plan: FecPlan) -> list[RowError]:
-    """Every problem: the unreadable cells, and one line per refused entry (unbalanced or unreadable)."""
-    problems = list(parsed.errors) + list(plan.rejected)
-    if parsed.errors:
-        # an entry with an unreadable line is not loaded at all: drop its other items from the plan
-        bad = {p.row for p in parsed.errors}
-        bad_keys = _entry_keys_of_rows(parsed, bad)
-        keep_rows = {line.row for line in parsed.lines if (line.journal.strip(), line.entry.strip()) not in bad_keys}
-        dropped = [i for i in plan.items if i.row not in keep_rows]
-        plan.items[:] = [i for i in plan.items if i.row in keep_rows]
-        for journal, number in sorted(bad_keys):
-            rows = [line.row for line in parsed.lines if (line.journal.strip(), line.entry.strip()) == (journal, number)]
-            if rows:
-                problems.append(
-                    RowError(parsed.file, min(rows), "EcritureNum", number,
-                             BAD_ENTRY.format(journal=journal, number=number, reason="it has unreadable lines"))
+SOURCE = "fec"
+CHUNK = 2000
+
+
+def _chunks(values: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _load(
+    actor: Any,
+    company: Any,
+    file: str,
+    plan: FecPlan,
+    partial: bool,
+    started_at: dt.datetime,
+    problems: list[RowError],
+) -> dict[str, Any]:
+    """Write the plan (inside the caller's transaction); appends to ``problems`` what cannot be loaded."""
+    from relance.ledger import domain
+
+    from . import loaders
+
+    ctx = loaders.Context(
+        actor=actor, file=file, source=SOURCE, started_at=started_at, column=lambda c: COLUMN_OF_FIELD.get(c, c)
+    )
+    ctx.companies[company.code] = company
+    items: list[FecItem] = []
+    for item in plan.items:
+        try:
+            domain.check_amount(item.amount, item.currency)
+        except errors.ValidationError as exc:
+            problems.append(RowError(file, item.row, "Montantdevise", str(item.amount), exc.message))
+            continue
+        items.append(item)
+    terms, customer_counts = _load_customers(ctx, company, plan, items, problems)
+    items = [i for i in items if (company.pk, i.customer_ref) in ctx.customer_ids]
+    doc_counts = _load_documents(ctx, company, items, terms, problems)
+    pay_counts = _load_payments(ctx, company, items, partial, problems)
+    alloc_counts, loaded_items = _load_allocations(ctx, company, items, partial, problems)
+    totals = {
+        kind: str(
+            sum((i.amount for i in loaded_items if i.kind == kind and i.currency == company.currency), Decimal(0))
+        )
+        for kind in ("invoice", "credit_note", "payment")
+    }
+    return {
+        "counts": {
+            "customers": customer_counts,
+            "documents": doc_counts,
+            "payments": pay_counts,
+            "allocations": alloc_counts,
+        },
+        "totals": {f"{kind}s": value for kind, value in totals.items()},
+    }
+
+
+def _load_customers(
+    ctx: Any, company: Any, plan: FecPlan, items: list[FecItem], problems: list[RowError]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Create the customer accounts the FEC names and Relance lacks; existing ones are left as they are."""
+    from django.db import transaction
+
+    from relance.ledger import services as ledger
+    from relance.ledger.models import Customer
+
+    refs = list(plan.customers)
+    terms: dict[str, int] = {}
+    for chunk in _chunks(refs):
+        for ref, pk, days in Customer.objects.filter(company=company, reference__in=chunk).values_list(
+            "reference", "pk", "payment_terms_days"
+        ):
+            ctx.customer_ids[(company.pk, ref)] = pk
+            terms[ref] = days
+    first_row = {}
+    for item in items:
+        first_row.setdefault(item.customer_ref, item.row)
+    created = 0
+    for ref in refs:
+        if (company.pk, ref) in ctx.customer_ids or ref not in first_row:
+            continue
+        row = first_row[ref]
+        if len(ref) > 50:
+            problems.append(RowError(file_of(ctx), row, "CompAuxNum", ref, "longer than 50 characters"))
+            continue
+        try:
+            with transaction.atomic():
+                customer, _ = ledger.customer_upsert(
+                    actor=ctx.actor,
+                    company=company,
+                    reference=ref,
+                    name=plan.customers[ref][:200],
+                    country=DEFAULT_COUNTRY,
                 )
-        for item in dropped:
-            plan.debit_411 -= item.amount if item.is_debit else Decimal(0)
-    return problems
+        except errors.ValidationError as exc:
+            problems.append(RowError(file_of(ctx), row, "CompAuxNum", ref, exc.message))
+            continue
+        ctx.customer_ids[(company.pk, ref)] = customer.pk
+        terms[ref] = customer.payment_terms_days
+        created += 1
+    return terms, {"created": created, "existing": len(refs) - created}
 
 
-def _entry_keys_of_rows(parsed: ParsedFec, rows: set[int]) -> set[tuple[str, str]]:
-    """The (journal, entry) of lines whose cells could not all be read: read them again, leniently."""
-    keys: set[tuple[str, str]] = set()
-    if not rows:
-        return keys
-    # the raw cells of those rows are not kept by the parser; the keys are read from the error-free
-    # JournalCode/EcritureNum of the same rows, which parse_fec records in RowError.value when missing
-    # is the cause. Lines whose keys are unreadable cannot be tied to an entry and stay reported alone.
-    return keys
+def file_of(ctx: Any) -> str:
+    return str(ctx.file)
+
+
+def _load_documents(
+    ctx: Any, company: Any, items: list[FecItem], terms: dict[str, int], problems: list[RowError]
+) -> dict[str, int]:
+    """Invoices and credit notes through the bulk document loader (audited). The due date is the issue date
+    plus the customer's payment terms, unless the document already has one (the FEC carries none)."""
+    from relance.ledger.models import Document
+
+    from . import loaders
+    from .rows import DocumentRecord
+
+    docs = [i for i in items if i.is_document]
+    known_due: dict[str, dt.date] = {}
+    for chunk in _chunks([i.key for i in docs]):
+        known_due.update(Document.objects.filter(company=company, number__in=chunk).values_list("number", "due_date"))
+    before = dict(ctx.counts)
+    for chunk in _chunks(docs):
+        records = []
+        for item in chunk:
+            due = known_due.get(item.key)
+            if due is None or due < item.date:
+                due = item.date + dt.timedelta(days=terms.get(item.customer_ref, 30))
+            records.append(
+                DocumentRecord(
+                    item.row,
+                    company.code,
+                    item.customer_ref,
+                    item.key,
+                    item.kind,
+                    item.date,
+                    due,
+                    item.currency,
+                    item.amount,
+                    item.tax,
+                    "",
+                )
+            )
+        problems.extend(loaders.load_documents(ctx, records))
+    return {k: ctx.counts[k] - before.get(k, 0) for k in ("created", "updated", "unchanged")}
+
+
+def _load_payments(
+    ctx: Any, company: Any, items: list[FecItem], partial: bool, problems: list[RowError]
+) -> dict[str, int]:
+    """Payments by reference: new ones in bulk (audited), changed ones through payment_upsert."""
+    from django.db import transaction
+
+    from relance.core import clock
+    from relance.ledger import services as ledger
+    from relance.ledger.models import Customer, Payment
+
+    pays = [i for i in items if i.kind == "payment"]
+    existing: dict[str, Payment] = {}
+    for chunk in _chunks([i.key for i in pays]):
+        existing.update({p.reference: p for p in Payment.objects.filter(company=company, reference__in=chunk)})
+    now = clock.now()
+    to_create: list[Payment] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for item in pays:
+        customer_id = ctx.customer_ids[(company.pk, item.customer_ref)]
+        values = {
+            "customer_id": customer_id,
+            "date": item.date,
+            "currency": item.currency,
+            "amount": item.amount,
+            "method": item.method or "transfer",
+            "bank_reference": item.label[:140],
+        }
+        old = existing.get(item.key)
+        if old is None:
+            to_create.append(
+                Payment(
+                    company=company,
+                    reference=item.key,
+                    unallocated_amount=item.amount,
+                    source=SOURCE,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+            continue
+        if all(getattr(old, k) == v for k, v in values.items()):
+            counts["unchanged"] += 1
+            continue
+        try:
+            with transaction.atomic():
+                ledger.payment_upsert(
+                    actor=ctx.actor,
+                    company=company,
+                    customer=Customer.objects.get(pk=customer_id),
+                    reference=item.key,
+                    date=item.date,
+                    currency=item.currency,
+                    amount=item.amount,
+                    method=values["method"],
+                    bank_reference=values["bank_reference"],
+                    source=SOURCE,
+                )
+        except errors.ValidationError as exc:
+            problems.append(
+                RowError(
+                    ctx.file, item.row, COLUMN_OF_FIELD.get(exc.field or "", "Credit"), str(item.amount), exc.message
+                )
+            )
+            continue
+        counts["updated"] += 1
+    Payment.objects.bulk_create(to_create, batch_size=1000)
+    for p in to_create:
+        ctx.audit(
+            "payment.create",
+            "ledger.payment",
+            p.pk,
+            p.reference,
+            p.customer_id,
+            company.pk,
+            {"amount": str(p.amount), "currency": p.currency, "date": p.date.isoformat(), "source": SOURCE},
+        )
+    ctx.flush_audit()
+    counts["created"] = len(to_create)
+    return counts
+
+
+def _load_allocations(
+    ctx: Any, company: Any, items: list[FecItem], partial: bool, problems: list[RowError]
+) -> tuple[dict[str, int], list[FecItem]]:
+    """Allocations from the lettering. Those this import booked earlier and that the lettering no longer
+    supports are reversed first; then what the lettering asks and is still open is allocated."""
+    from django.db import transaction
+
+    from relance.core import clock
+    from relance.ledger import services as ledger
+    from relance.ledger.models import Allocation, Document, Payment
+
+    docs: dict[str, Document] = {}
+    pays: dict[str, Payment] = {}
+    for chunk in _chunks([i.key for i in items if i.is_document]):
+        docs.update({d.number: d for d in Document.objects.filter(company=company, number__in=chunk)})
+    for chunk in _chunks([i.key for i in items if not i.is_document]):
+        pays.update({p.reference: p for p in Payment.objects.filter(company=company, reference__in=chunk)})
+    failed = {p.row for p in problems}
+    loaded = [
+        i
+        for i in items
+        if i.row not in failed and ((i.is_document and i.key in docs) or (not i.is_document and i.key in pays))
+    ]
+    group_of = {_open_key(i): (i.customer_ref, i.letter) if i.letter else None for i in loaded}
+    reversed_count = 0
+    doc_ids = [d.pk for d in docs.values()]
+    live: list[Allocation] = []
+    for chunk in _chunks(doc_ids):
+        live.extend(
+            Allocation.objects.filter(
+                company=company, source=SOURCE, target_id__in=chunk, reverses__isnull=True, reversed_by__isnull=True
+            ).select_related("target", "payment", "credit_note")
+        )
+    for allocation in live:
+        target = ("document", allocation.target.number)
+        source = (
+            ("payment", allocation.payment.reference)
+            if allocation.payment_id
+            else ("document", allocation.credit_note.number)
+        )
+        if target not in group_of or source not in group_of:
+            continue  # not both in this file: not this file's to undo
+        if group_of[target] is None or group_of[target] != group_of[source]:
+            ledger.allocation_reverse(
+                actor=ctx.actor, allocation=allocation, date=clock.today(), reason=f"lettering removed in {ctx.file}"
+            )
+            reversed_count += 1
+    open_amounts: dict[tuple[str, str], Decimal] = {}
+    for chunk in _chunks(list(docs)):
+        for number, open_amount in Document.objects.filter(company=company, number__in=chunk).values_list(
+            "number", "open_amount"
+        ):
+            open_amounts[("document", number)] = open_amount
+    for chunk in _chunks(list(pays)):
+        for reference, left in Payment.objects.filter(company=company, reference__in=chunk).values_list(
+            "reference", "unallocated_amount"
+        ):
+            open_amounts[("payment", reference)] = left
+    row_of = {_open_key(i): i.row for i in loaded}
+    created = 0
+    for s in settle(loaded, open_amounts):
+        target = docs[s.target]
+        source_kw = {"payment": pays[s.source]} if s.source_kind == "payment" else {"credit_note": docs[s.source]}
+        try:
+            with transaction.atomic():
+                ledger.allocation_create(
+                    actor=ctx.actor, target=target, amount=s.amount, date=s.date, source=SOURCE, **source_kw
+                )
+        except errors.ValidationError as exc:
+            problems.append(
+                RowError(
+                    ctx.file,
+                    row_of[("document", s.target)],
+                    "EcritureLet",
+                    s.letter,
+                    f"lettering {s.letter} of account {s.customer_ref}: {exc.message}",
+                )
+            )
+            continue
+        created += 1
+    return {"created": created, "reversed": reversed_count}, loaded

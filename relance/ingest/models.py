@@ -51,3 +51,30 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name} {self.status}"
+
+
+class EInvoiceCheck(models.Model):
+    """What an imported e-invoice said beyond the ledger document: its syntax and profile, the French
+    mandatory payment notes it lacks, its factoring mention, its amount due, and the parties as written."""
+
+    document = models.OneToOneField("ledger.Document", on_delete=models.CASCADE, related_name="einvoice_check")
+    syntax = models.CharField(max_length=10)  # CII | UBL
+    container = models.CharField(max_length=10)  # xml | pdf
+    profile = models.CharField(max_length=200, blank=True)  # BT-24
+    type_code = models.CharField(max_length=3, blank=True)  # BT-3
+    file_name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    french = models.BooleanField(default=False, help_text="The French mandatory notes were checked.")
+    missing_mentions = models.JSONField(default=list)  # recovery_indemnity | late_penalties | early_payment_discount
+    subrogation = models.BooleanField(default=False)
+    amount_due = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)  # BT-115
+    prepaid_amount = models.DecimalField(max_digits=18, decimal_places=3, default=0)  # BT-113
+    due_date_source = models.CharField(max_length=20, blank=True)  # invoice | payment_terms | customer_terms
+    seller = models.JSONField(default=dict)
+    buyer = models.JSONField(default=dict)  # name, ids, address as written on the invoice
+    warnings = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.syntax} {self.document_id}"
