@@ -1,4 +1,4 @@
-"""Set-based inserts: rows as tuples, one ``executemany`` per table and chunk, straight into the models' tables.
+"""Set-based inserts: rows as tuples, one ``executemany`` (``COPY`` on PostgreSQL) per table and chunk.
 
 No per-row ORM objects and no per-row audit rows: the generator writes one audit row for the whole run.
 Column names come from the models (``field.column``); each table spec lists its fields in row order and
@@ -52,6 +52,11 @@ class TableSpec:
         cols = ", ".join(qn(c) for c in self.columns)
         marks = ", ".join(["%s"] * len(self.columns))
         return f"INSERT INTO {qn(self.model._meta.db_table)} ({cols}) VALUES ({marks})"  # noqa: S608 - model names
+
+    @cached_property
+    def copy_sql(self) -> str:
+        qn = connection.ops.quote_name
+        return f"COPY {qn(self.model._meta.db_table)} ({', '.join(qn(c) for c in self.columns)}) FROM STDIN"
 
 
 LEGAL_ENTITIES = TableSpec(
@@ -198,11 +203,19 @@ def next_id(spec: TableSpec) -> int:
 
 
 def insert(spec: TableSpec, rows: Sequence[tuple]) -> int:
-    """One ``executemany`` for all ``rows``; returns how many were written."""
+    """Write ``rows``: one ``executemany`` (SQLite), or one ``COPY … FROM STDIN`` (PostgreSQL, psycopg 3).
+
+    Returns how many rows were written.
+    """
     if not rows:
         return 0
     with connection.cursor() as cursor:
-        cursor.executemany(spec.sql, rows)
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(spec.copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(spec.sql, rows)
     return len(rows)
 
 
@@ -268,6 +281,17 @@ def suspend_indexes(specs: Sequence[TableSpec]) -> list[str]:
 
 
 def restore_indexes(statements: Sequence[str]) -> None:
+    """Recreate the indexes dropped by :func:`suspend_indexes`.
+
+    PostgreSQL does not build an index on a table with pending deferred foreign-key checks: run them now
+    (the same checks the commit would run), then return to Django's default, deferred.
+    """
+    if not statements:
+        return
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for sql in statements:
             cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
