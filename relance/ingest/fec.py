@@ -393,7 +393,10 @@ def _tax_share(entry: FecEntry, line: FecLine, currency: str) -> Decimal:
     if net_411 == 0 or net_tax == 0:
         return Decimal(0)
     share = (net_tax * line.net / net_411).quantize(quantum(currency), rounding=ROUND_HALF_UP)
-    return share if 0 < share <= abs(line.net) else Decimal(0)
+    # VAT is credited with an invoice and debited with a credit note: the share has the line's sign
+    if (share > 0) != (line.net > 0) or abs(share) > abs(line.net):
+        return Decimal(0)
+    return abs(share)
 
 
 def plan_fec(parsed: ParsedFec, *, currency: str) -> FecPlan:
