@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "relance.ledger",
     "relance.collections",
     "relance.ingest",
+    "relance.channels",
     "relance.web",
     "relance.api",
 ]

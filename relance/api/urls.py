@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
-from .routers import customers, documents, exports, lifecycle, me, payments
+from .routers import bulk, customers, documents, exports, lifecycle, me, payments, webhooks
 
 DESCRIPTION = """
 The receivables of the caller's scope: customers, invoices and credit notes, payments.
@@ -101,9 +101,11 @@ api = RelanceAPI(
     auth=AUTH,
 )
 problems.install(api)
+api.add_router("", bulk.router)  # first: /customers/bulk before /customers/{customer_id}
 api.add_router("", me.router)
 api.add_router("", customers.router)
 api.add_router("", documents.router)
 api.add_router("", payments.router)
+api.add_router("", webhooks.router)
 api.add_router("", lifecycle.router)
 api.add_router("", exports.router)
