@@ -40,6 +40,10 @@ class NotEmpty(Exception):
     """The database already has companies."""
 
 
+class OptionError(ValueError):
+    """An option out of range; the message names it."""
+
+
 @dataclass(frozen=True)
 class Options:
     customers: int = DEFAULT_CUSTOMERS
@@ -49,9 +53,9 @@ class Options:
 
     def check(self) -> None:
         if self.customers < 1:
-            raise ValueError("--customers must be at least 1.")
+            raise OptionError("--customers must be at least 1.")
         if self.invoices < 0:
-            raise ValueError("--invoices cannot be negative.")
+            raise OptionError("--invoices cannot be negative.")
 
 
 @dataclass

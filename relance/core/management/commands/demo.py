@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from relance.demo import DEFAULT_CUSTOMERS, DEFAULT_INVOICES, DEFAULT_SEED
-from relance.demo.generator import NotEmpty, Options, Summary, existing_companies, generate
+from relance.demo.generator import NotEmpty, OptionError, Options, Summary, existing_companies, generate
 
 SKIPPED = "The database already has companies ({codes}): demo data not loaded."
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 progress=not as_json,
                 log=None if as_json else (lambda msg: self.stderr.write(msg, style_func=lambda s: s)),
             )
-        except (NotEmpty, ValueError) as exc:
+        except (NotEmpty, OptionError) as exc:
             raise CommandError(str(exc))
         if as_json:
             self.stdout.write(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False))
