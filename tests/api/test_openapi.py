@@ -30,7 +30,9 @@ def schema(db, client):
 def test_the_schema_loads_without_credentials_and_lists_every_endpoint(schema):
     assert schema["info"]["title"] == "Relance API"
     assert schema["info"]["version"] == "1"
-    assert {path: ops["get"]["operationId"] for path, ops in schema["paths"].items()} == ENDPOINTS
+    gets = {path: ops["get"]["operationId"] for path, ops in schema["paths"].items() if "get" in ops}
+    assert ENDPOINTS.items() <= gets.items()
+    assert all(op.get("operationId") for ops in schema["paths"].values() for op in ops.values())
 
 
 def test_every_url_of_the_api_is_documented(schema):
@@ -45,13 +47,14 @@ def test_every_url_of_the_api_is_documented(schema):
 
 def test_errors_are_documented_as_problem_details(schema):
     for path, operations in schema["paths"].items():
-        responses = operations["get"]["responses"]
-        assert {"401", "422", "500"} <= set(responses), path
-        for status, response in responses.items():
-            if status.startswith(("4", "5")):
-                assert list(response["content"]) == [PROBLEM_JSON], (path, status)
-        if "{" in path:
-            assert "404" in responses
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"401", "422", "500"} <= set(responses), (method, path)
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    assert list(response["content"]) == [PROBLEM_JSON], (method, path, status)
+            if "{" in path:
+                assert "404" in responses, (method, path)
     validation = schema["components"]["schemas"]["ValidationProblemDetails"]
     assert {"type", "title", "status", "detail", "instance", "code", "errors"} <= set(validation["properties"])
 

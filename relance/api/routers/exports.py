@@ -20,7 +20,7 @@ CONTENT_TYPES = {
 
 @router.get(
     "/exports/{kind}",
-    response={200: None, **problems.responses()},
+    response={200: None, **problems.responses(403, 404)},
     summary="Export customers, open items or the aged balance",
     description=(
         "`customers` (with payer profile, risk class and balances per currency, to inject back into the ERP), "
