@@ -750,6 +750,11 @@ def _load(actor: Any, invoice: EInvoice, container: str, data: bytes, file: str,
     customer = match_buyer(company, buyer)
     customer_status = "matched"
     if customer is None:
+        # another rendition of an invoice already imported (e.g. its PDF, then a MINIMUM XML without the
+        # buyer's ids) stays with the customer it was booked to
+        known = Document.objects.filter(company=company, number=invoice.number[:50]).select_related("customer")
+        customer = next((d.customer for d in known), None)
+    if customer is None:
         for label, given, valid in (
             ("VAT number", buyer.vat_number, buyer.valid_vat),
             ("SIREN", buyer.siren, buyer.valid_siren),

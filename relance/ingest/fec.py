@@ -623,7 +623,7 @@ def import_fec(
     if not problems or partial:
         try:
             with transaction.atomic():
-                loaded = _load(actor, owner, name, plan, partial, run.started_at, problems)
+                loaded = _load(actor, owner, name, plan, run.started_at, problems)
                 if problems and not partial:
                     raise _Rollback()
         except _Rollback:
@@ -660,11 +660,12 @@ def _load(
     company: Any,
     file: str,
     plan: FecPlan,
-    partial: bool,
     started_at: dt.datetime,
     problems: list[RowError],
 ) -> dict[str, Any]:
-    """Write the plan (inside the caller's transaction); appends to ``problems`` what cannot be loaded."""
+    """Write the plan (inside the caller's transaction); appends to ``problems`` what cannot be loaded.
+
+    Each record is written in its own savepoint, so that with --partial a refused one leaves no trace."""
     from relance.ledger import domain
 
     from . import loaders
@@ -684,8 +685,8 @@ def _load(
     terms, customer_counts = _load_customers(ctx, company, plan, items, problems)
     items = [i for i in items if (company.pk, i.customer_ref) in ctx.customer_ids]
     doc_counts = _load_documents(ctx, company, items, terms, problems)
-    pay_counts = _load_payments(ctx, company, items, partial, problems)
-    alloc_counts, loaded_items = _load_allocations(ctx, company, items, partial, problems)
+    pay_counts = _load_payments(ctx, company, items, problems)
+    alloc_counts, loaded_items = _load_allocations(ctx, company, items, problems)
     totals = {
         kind: str(
             sum((i.amount for i in loaded_items if i.kind == kind and i.currency == company.currency), Decimal(0))
@@ -729,7 +730,7 @@ def _load_customers(
             continue
         row = first_row[ref]
         if len(ref) > 50:
-            problems.append(RowError(file_of(ctx), row, "CompAuxNum", ref, "longer than 50 characters"))
+            problems.append(RowError(ctx.file, row, "CompAuxNum", ref, "longer than 50 characters"))
             continue
         try:
             with transaction.atomic():
@@ -741,16 +742,12 @@ def _load_customers(
                     country=DEFAULT_COUNTRY,
                 )
         except errors.ValidationError as exc:
-            problems.append(RowError(file_of(ctx), row, "CompAuxNum", ref, exc.message))
+            problems.append(RowError(ctx.file, row, "CompAuxNum", ref, exc.message))
             continue
         ctx.customer_ids[(company.pk, ref)] = customer.pk
         terms[ref] = customer.payment_terms_days
         created += 1
     return terms, {"created": created, "existing": len(refs) - created}
-
-
-def file_of(ctx: Any) -> str:
-    return str(ctx.file)
 
 
 def _load_documents(
@@ -793,9 +790,7 @@ def _load_documents(
     return {k: ctx.counts[k] - before.get(k, 0) for k in ("created", "updated", "unchanged")}
 
 
-def _load_payments(
-    ctx: Any, company: Any, items: list[FecItem], partial: bool, problems: list[RowError]
-) -> dict[str, int]:
+def _load_payments(ctx: Any, company: Any, items: list[FecItem], problems: list[RowError]) -> dict[str, int]:
     """Payments by reference: new ones in bulk (audited), changed ones through payment_upsert."""
     from django.db import transaction
 
@@ -876,7 +871,7 @@ def _load_payments(
 
 
 def _load_allocations(
-    ctx: Any, company: Any, items: list[FecItem], partial: bool, problems: list[RowError]
+    ctx: Any, company: Any, items: list[FecItem], problems: list[RowError]
 ) -> tuple[dict[str, int], list[FecItem]]:
     """Allocations from the lettering. Those this import booked earlier and that the lettering no longer
     supports are reversed first; then what the lettering asks and is still open is allocated."""

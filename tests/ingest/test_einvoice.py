@@ -184,6 +184,21 @@ def test_reimporting_an_einvoice_changes_nothing(sellers):
     assert (Customer.objects.count(), Document.objects.count(), EInvoiceCheck.objects.count()) == (1, 1, 1)
 
 
+def test_another_rendition_of_an_imported_invoice_stays_with_its_customer(sellers):
+    run("import", "einvoice", str(DATA / "pdf/facturx_invoice_EN16931.pdf"))
+    # the MINIMUM profile of the same invoice names the buyer by an (invalid) SIREN only
+    result = run("import", "einvoice", str(DATA / "cii/facturx_fr_minimum.xml"))["files"][0]
+    assert (result["status"], result["customer_status"], result["customer_ref"]) == (
+        "updated", "matched", "FR05987654321")
+    assert Customer.objects.count() == 1 and Document.objects.count() == 1
+    check = EInvoiceCheck.objects.get()
+    assert (check.profile, check.missing_mentions) == (
+        "urn:factur-x.eu:1p0:minimum", ["recovery_indemnity", "late_penalties", "early_payment_discount"])
+    doc = Document.objects.get()
+    with doc.original_file.open("rb") as fh:
+        assert fh.read() == (DATA / "cii/facturx_fr_minimum.xml").read_bytes()
+
+
 def test_the_buyer_is_matched_to_an_existing_customer_by_its_reference(sellers):
     from relance.ledger import services as ledger
 

@@ -152,7 +152,7 @@ class Command(RelanceCommand):
         results = import_einvoices(actor=CLI_ACTOR, paths=options["files"], company=options["company"])
         for r in results:
             if r.status == "refused":
-                self.stderr.write(f"{r.file}: refused: {r.reason}")
+                self.stderr.write(f"refused: {r.reason}")
                 continue
             self.say(
                 f"{r.file}: {r.status} {r.document_type} {r.number} of {r.company} to {r.customer_ref} "
