@@ -24,6 +24,7 @@ from . import loaders
 from .models import ImportRun, MappingProfile
 from .readers import Table, open_table
 from .rows import KINDS, LAYOUTS, PARSERS, Profile, Row, RowError, missing_columns
+from .snapshot import Snapshot
 
 BATCH = 2000
 MAX_REPORTED_ERRORS = 1000
@@ -45,6 +46,7 @@ class ImportResult:
     rejects_file: str = ""
     run_id: int | None = None
     preview: list[dict[str, str]] = field(default_factory=list)
+    snapshot: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class ImportResult:
             "errors": [e.as_dict() for e in self.errors],
             "rejects_file": self.rejects_file or None,
             "import_id": self.run_id,
+            "snapshot": self.snapshot,
         }
 
 
@@ -105,7 +108,12 @@ def sha256_of(path: Path) -> str:
 
 
 def _batches(
-    table: Table, kind: str, profile: Profile, default_company: str, raw_rows: dict[int, dict[str, str]] | None
+    table: Table,
+    kind: str,
+    profile: Profile,
+    default_company: str,
+    raw_rows: dict[int, dict[str, str]] | None,
+    snapshot: Snapshot | None = None,
 ) -> Iterator[tuple[list[Any], list[RowError], int]]:
     parse = PARSERS[kind]
     records: list[Any] = []
@@ -115,6 +123,8 @@ def _batches(
         read += 1
         row = Row(table.path, number, raw, profile)
         record = parse(row, default_company)
+        if snapshot is not None:
+            snapshot.see(row.text("number"))
         if raw_rows is not None:
             raw_rows[number] = raw
         if record is None:
@@ -140,6 +150,8 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     source: str = "import",
     display_name: str | None = None,
+    snapshot: bool = False,
+    confirm: bool = False,
 ) -> ImportResult:
     """Import ``path`` as ``kind`` (customers, documents or payments). See the module docstring."""
     kind = normalise_kind(kind)
@@ -150,6 +162,13 @@ def import_file(
         from relance.orgs.services import company_by_code
 
         company_by_code(company)
+    if snapshot and (kind != "documents" or not company):
+        raise errors.ValidationError(
+            "--snapshot applies to documents and needs --company CODE (the company the file is complete for).",
+            field="snapshot",
+        )
+    if confirm and not snapshot:
+        raise errors.ValidationError("--confirm goes with --snapshot.", field="confirm")
     table = open_table(path, encoding=prof.encoding or None, delimiter=prof.delimiter or None)
     name = display_name or str(path)
     table = Table(name, table.headers, table.rows, table.encoding, table.delimiter)
@@ -188,9 +207,15 @@ def import_file(
         _rejects_path(path).unlink(missing_ok=True)  # never append to the rejects of an earlier run
     preview_rows: list[dict[str, str]] = []
     loader = loaders.LOADERS[kind]
+    snap: Snapshot | None = None
+    snapshot_result: dict[str, Any] | None = None
     try:
         with transaction.atomic():
-            for records, bad, count in _batches(table, kind, prof, company, raw_rows):
+            if snapshot:
+                from relance.orgs.services import company_by_code
+
+                snap = Snapshot.start(company_by_code(company))
+            for records, bad, count in _batches(table, kind, prof, company, raw_rows, snap):
                 read += count
                 problems = bad + loader(ctx, records)
                 error_count += len(problems)
@@ -204,6 +229,8 @@ def import_file(
                     raw_rows.clear()
                 if progress:
                     progress(count)
+            if snap is not None and not (error_count and not partial):
+                snapshot_result = snap.finish(actor=actor, confirm=confirm and not preview, path=path, name=name)
             if preview or (error_count and not partial):
                 raise _Rollback()
     except _Rollback:
@@ -240,7 +267,9 @@ def import_file(
     run.status, run.counts, run.errors = status, counts, [e.as_dict() for e in all_errors[:200]]
     run.error_count, run.rejects_file, run.finished_at = error_count, rejects, clock.now()
     run.save()
-    return ImportResult(name, kind, status, counts, all_errors, error_count, rejects, run.pk, preview_rows)
+    return ImportResult(
+        name, kind, status, counts, all_errors, error_count, rejects, run.pk, preview_rows, snapshot_result
+    )
 
 
 def _rejects_path(path: Path) -> Path:

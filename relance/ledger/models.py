@@ -83,11 +83,7 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["company", "reference"], name="ledger_customer_ref_unique"),
             models.CheckConstraint(condition=Q(kind__in=CustomerKind.values), name="ledger_customer_kind"),
         ]
-        indexes = [
-            models.Index(fields=["collector"]),
-            models.Index(fields=["sales_rep"]),
-            models.Index(fields=["name"]),
-        ]
+        indexes = [models.Index(fields=["name"])]  # collector and sales_rep have their foreign-key indexes
 
     def __str__(self) -> str:
         return f"{self.reference} {self.name}"
@@ -121,8 +117,9 @@ class Contact(models.Model):
 class Document(models.Model):
     """An invoice or a credit note. ``amount`` includes tax and is positive; the type gives the sign."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="documents")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents")
+    # no single-column indexes: (company, number), (company, issue_date) and (customer, due_date) lead with them
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="documents", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents", db_index=False)
     number = models.CharField(_("number"), max_length=50)
     type = models.CharField(_("type"), max_length=12, choices=DocumentType.choices, default=DocumentType.INVOICE)
     issue_date = models.DateField(_("issue date"))
@@ -212,8 +209,16 @@ class Payment(models.Model):
         return self.reference
 
 
+# Allocations that settle a document without cash or credit note: the source system closed it
+# (a complete snapshot no longer lists it), or it was written off. They have neither payment nor credit note.
+SOURCE_CLOSURE = "source_closure"
+WRITE_OFF = "write_off"
+NON_CASH_SOURCES = (SOURCE_CLOSURE, WRITE_OFF)
+
+
 class Allocation(models.Model):
-    """A payment or a credit note applied to an invoice, in part or in full.
+    """A payment or a credit note applied to an invoice, in part or in full; or a non-cash settlement
+    (``source`` in NON_CASH_SOURCES, neither payment nor credit note) of any open document.
 
     Append-only: an allocation is undone by a reversal row (negative amount, ``reverses`` set).
     """
@@ -240,7 +245,8 @@ class Allocation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(payment__isnull=False) & Q(credit_note__isnull=True))
-                | (Q(payment__isnull=True) & Q(credit_note__isnull=False)),
+                | (Q(payment__isnull=True) & Q(credit_note__isnull=False))
+                | (Q(payment__isnull=True, credit_note__isnull=True) & Q(source__in=NON_CASH_SOURCES)),
                 name="ledger_allocation_one_source",
             ),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_allocation_nonzero"),

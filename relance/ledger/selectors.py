@@ -205,7 +205,8 @@ def check_invariants(customer_ids: list[int] | None = None) -> list[str]:
     if customer_ids is not None:
         docs, pays = docs.filter(customer_id__in=customer_ids), pays.filter(customer_id__in=customer_ids)
     for d in docs.only("pk", "number", "type", "amount", "open_amount", "currency").iterator(chunk_size=5000):
-        used = alloc_in.get(d.pk, 0) if d.type == DocumentType.INVOICE else alloc_out_cn.get(d.pk, 0)
+        # allocations to it (payments, credit notes, non-cash settlements) and, for a credit note, from it
+        used = from_db(alloc_in.get(d.pk, 0), d.currency) + from_db(alloc_out_cn.get(d.pk, 0), d.currency)
         expected = d.amount - from_db(used, d.currency)
         if expected != d.open_amount:
             problems.append(f"document {d.number}: open {d.open_amount} but amount - allocations = {expected}")

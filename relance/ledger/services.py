@@ -33,7 +33,7 @@ from relance.core.vocab import (
 from relance.orgs.models import Agency, Company, User
 
 from . import domain
-from .models import Allocation, Contact, Customer, Document, LegalEntity, Payment
+from .models import NON_CASH_SOURCES, SOURCE_CLOSURE, Allocation, Contact, Customer, Document, LegalEntity, Payment
 
 CUSTOMER_FIELDS = (
     "name",
@@ -504,7 +504,7 @@ def allocation_create(
     return allocation
 
 
-def _apply(target: Document, src: Payment | Document, amount: Decimal, day: dt.date) -> None:
+def _apply(target: Document, src: Payment | Document | None, amount: Decimal, day: dt.date) -> None:
     """Move ``amount`` (negative to undo) between the open amounts of both sides.
 
     Both rows are locked and freshly read by the caller. The new values are computed here in Decimal
@@ -516,6 +516,8 @@ def _apply(target: Document, src: Payment | Document, amount: Decimal, day: dt.d
     Document.objects.filter(pk=target.pk).update(
         open_amount=target.open_amount, settled_on=target.settled_on, updated_at=now
     )
+    if src is None:
+        return  # a non-cash settlement has no other side
     if isinstance(src, Payment):
         src.unallocated_amount -= amount
         Payment.objects.filter(pk=src.pk).update(unallocated_amount=src.unallocated_amount, updated_at=now)
@@ -525,6 +527,41 @@ def _apply(target: Document, src: Payment | Document, amount: Decimal, day: dt.d
         Document.objects.filter(pk=src.pk).update(
             open_amount=src.open_amount, settled_on=src.settled_on, updated_at=now
         )
+
+
+@transaction.atomic
+def document_close(
+    *, actor: Any, document: Document, date: Any, source: str = SOURCE_CLOSURE, reason: str = ""
+) -> Allocation:
+    """Settle what is left of a document without cash: the source system closed it (``source_closure``) or it is
+    written off (``write_off``). An allocation like any other: audited, and undone by a reversal."""
+    if source not in NON_CASH_SOURCES:
+        raise errors.ValidationError(
+            f"{source!r} is not a non-cash settlement ({', '.join(NON_CASH_SOURCES)}).", field="source"
+        )
+    target = Document.objects.select_for_update().get(pk=document.pk)
+    if target.open_amount <= 0:
+        raise errors.ValidationError(f"Document {target.number} is not open.", field="document")
+    day = _date(date, "date")
+    allocation = Allocation.objects.create(
+        company_id=target.company_id,
+        customer_id=target.customer_id,
+        target=target,
+        currency=target.currency,
+        amount=target.open_amount,
+        date=day,
+        source=source,
+        created_by=actor if isinstance(actor, User) else None,
+    )
+    _apply(target, None, target.open_amount, day)
+    audit.record(
+        actor=actor,
+        action=f"document.{source}",
+        obj=target,
+        message=reason,
+        changes={"amount": str(allocation.amount), "allocation": allocation.pk, "date": day.isoformat()},
+    )
+    return allocation
 
 
 @transaction.atomic
@@ -539,10 +576,10 @@ def allocation_reverse(*, actor: Any, allocation: Allocation, date: Any, reason:
         raise errors.ValidationError(errors.ALLOCATION_ALREADY_REVERSED.format(id=original.pk), field="allocation")
     day = _date(date, "date")
     target = Document.objects.select_for_update().get(pk=original.target_id)
-    src: Payment | Document
+    src: Payment | Document | None = None
     if original.payment_id:
         src = Payment.objects.select_for_update().get(pk=original.payment_id)
-    else:
+    elif original.credit_note_id:
         src = Document.objects.select_for_update().get(pk=original.credit_note_id)
     reversal = Allocation.objects.create(
         company_id=original.company_id,

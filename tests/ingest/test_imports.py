@@ -71,15 +71,26 @@ def loaded(setup, tmp_path):
 
 def test_the_canonical_files_load_field_by_field(loaded):
     c1 = Customer.objects.get(reference="C001")
-    assert (c1.name, c1.siren, c1.sector_code, c1.payment_terms_days, c1.agency.code, c1.collector.email,
-            c1.sales_rep.email) == ("Boulangerie Martin", "552100554", "1071C", 30, "PAR", "alice@example.com",
-                                    "sam@example.com")
+    assert (
+        c1.name,
+        c1.siren,
+        c1.sector_code,
+        c1.payment_terms_days,
+        c1.agency.code,
+        c1.collector.email,
+        c1.sales_rep.email,
+    ) == ("Boulangerie Martin", "552100554", "1071C", 30, "PAR", "alice@example.com", "sam@example.com")
     assert c1.main_contact.email == "compta@martin.fr" and c1.main_contact.phone == "+33 1 23 45 67 89"
     # same SIREN (given directly, or inside the VAT number): one legal entity
     assert Customer.objects.get(reference="C002").legal_entity_id == c1.legal_entity_id
     f1 = Document.objects.get(number="F2026-001")
     assert (f1.amount, f1.tax_amount, f1.issue_date, f1.due_date, f1.currency) == (
-        Decimal("1200.00"), Decimal("200.00"), dt.date(2026, 3, 1), dt.date(2026, 3, 31), "EUR")
+        Decimal("1200.00"),
+        Decimal("200.00"),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+        "EUR",
+    )
     credit = Document.objects.get(number="AV2026-001")
     assert credit.type == "credit_note" and credit.corrects_id == f1.pk
     vir = Payment.objects.get(reference="VIR-001")
@@ -92,13 +103,23 @@ def test_the_canonical_files_load_field_by_field(loaded):
 
 
 def test_reimporting_the_same_files_changes_nothing(loaded, tmp_path):
-    before = (Customer.objects.count(), Document.objects.count(), Payment.objects.count(),
-              Allocation.objects.count(), AuditEntry.objects.count())
+    before = (
+        Customer.objects.count(),
+        Document.objects.count(),
+        Payment.objects.count(),
+        Allocation.objects.count(),
+        AuditEntry.objects.count(),
+    )
     for kind, name in (("customers", "customers.csv"), ("documents", "documents.csv"), ("payments", "payments.csv")):
         result = run("import", kind, str(tmp_path / name))
         assert result["counts"]["created"] == 0 and result["counts"]["updated"] == 0, result
-    after = (Customer.objects.count(), Document.objects.count(), Payment.objects.count(),
-             Allocation.objects.count(), AuditEntry.objects.count())
+    after = (
+        Customer.objects.count(),
+        Document.objects.count(),
+        Payment.objects.count(),
+        Allocation.objects.count(),
+        AuditEntry.objects.count(),
+    )
     assert before == after
 
 
@@ -145,11 +166,15 @@ def test_partial_loads_the_valid_rows_and_writes_the_rejects_next_to_the_file(se
 
 
 def test_windows_1252_semicolons_and_decimal_commas(setup, tmp_path):
-    text = ("company;customer_ref;name;country;language;payment_terms_days\n"
-            "FR1;C100;Société Générale d'Électricité;FR;fr;30\n")
+    text = (
+        "company;customer_ref;name;country;language;payment_terms_days\n"
+        "FR1;C100;Société Générale d'Électricité;FR;fr;30\n"
+    )
     run("import", "customers", str(write(tmp_path, "c.csv", text, "cp1252")))
-    docs = ("company;customer_ref;number;type;issue_date;due_date;currency;amount;tax_amount\n"
-            "FR1;C100;F1;invoice;2026-03-01;2026-03-31;EUR;1 234,56;205,76\n")
+    docs = (
+        "company;customer_ref;number;type;issue_date;due_date;currency;amount;tax_amount\n"
+        "FR1;C100;F1;invoice;2026-03-01;2026-03-31;EUR;1 234,56;205,76\n"
+    )
     run("import", "documents", str(write(tmp_path, "d.csv", docs, "cp1252")))
     assert Customer.objects.get().name == "Société Générale d'Électricité"
     assert Document.objects.get().amount == Decimal("1234.56")
@@ -201,12 +226,18 @@ defaults: {company: FR1}
 def test_an_erp_export_loads_unedited_through_a_saved_mapping_profile(setup, tmp_path):
     run("import", "customers", str(write(tmp_path, "customers.csv", CUSTOMERS)))
     run("profile", "save", str(write(tmp_path, "sage.yaml", SAGE_PROFILE)))
-    result = run("import", "documents", str(write(tmp_path, "ventes.csv", SAGE_EXPORT, "cp1252")),
-                 "--profile", "sage-ventes")
+    result = run(
+        "import", "documents", str(write(tmp_path, "ventes.csv", SAGE_EXPORT, "cp1252")), "--profile", "sage-ventes"
+    )
     assert result["counts"]["created"] == 2
     fa = Document.objects.get(number="FA000123")
     assert (fa.type, fa.amount, fa.tax_amount, fa.issue_date, fa.due_date) == (
-        "invoice", Decimal("1200.00"), Decimal("200.00"), dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+        "invoice",
+        Decimal("1200.00"),
+        Decimal("200.00"),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+    )
     assert Document.objects.get(number="AV000007").type == "credit_note"
     bad = SAGE_EXPORT.replace("31/03/2026", "2026-03-31")
     with pytest.raises(CommandError):
@@ -217,8 +248,11 @@ def test_an_erp_export_loads_unedited_through_a_saved_mapping_profile(setup, tmp
 
 def test_a_missing_required_column_is_named(setup, tmp_path):
     with pytest.raises(CommandError, match="missing column.s. due_date"):
-        run("import", "documents", str(write(tmp_path, "d.csv", "company,customer_ref,number,type,issue_date,"
-                                                             "currency,amount\n")))
+        run(
+            "import",
+            "documents",
+            str(write(tmp_path, "d.csv", "company,customer_ref,number,type,issue_date,currency,amount\n")),
+        )
 
 
 def test_the_lettering_of_a_reimported_payment_is_replaced_by_reversal(loaded, tmp_path):
@@ -231,13 +265,16 @@ def test_the_lettering_of_a_reimported_payment_is_replaced_by_reversal(loaded, t
 
 
 def test_rows_of_one_payment_must_agree_and_not_overallocate(loaded, tmp_path):
-    bad = PAYMENTS.replace("FR1,C001,VIR-001,2026-04-02,EUR,1500.00,F2026-002", "FR1,C001,VIR-001,2026-04-02,EUR,"
-                                                                                 "1600.00,F2026-002")
+    bad = PAYMENTS.replace(
+        "FR1,C001,VIR-001,2026-04-02,EUR,1500.00,F2026-002", "FR1,C001,VIR-001,2026-04-02,EUR,1600.00,F2026-002"
+    )
     with pytest.raises(CommandError):
         run("import", "payments", str(write(tmp_path, "p.csv", bad)))
     assert "differs from its first row" in ImportRun.objects.latest("started_at").errors[0]["reason"]
-    over = "company,customer_ref,reference,date,currency,amount,invoice_number,allocated_amount\n" \
-           "FR1,C002,VIR-9,2026-05-20,EUR,100.00,F2026-003,60\nFR1,C002,VIR-9,2026-05-20,EUR,100.00,F2026-003,60\n"
+    over = (
+        "company,customer_ref,reference,date,currency,amount,invoice_number,allocated_amount\n"
+        "FR1,C002,VIR-9,2026-05-20,EUR,100.00,F2026-003,60\nFR1,C002,VIR-9,2026-05-20,EUR,100.00,F2026-003,60\n"
+    )
     with pytest.raises(CommandError):
         run("import", "payments", str(write(tmp_path, "p3.csv", over)))
 
@@ -258,3 +295,35 @@ def test_imports_are_audited_with_the_acting_user(setup, tmp_path):
     services.import_file(actor=user, kind="customers", path=write(tmp_path, "c.csv", CUSTOMERS))
     assert AuditEntry.objects.filter(actor=user, action="customer.create").count() == 3
     assert org_services  # the org services stay importable alongside
+
+
+def test_a_snapshot_lists_what_is_missing_and_closes_it_once_confirmed(loaded, tmp_path):
+    # F2026-002 (open 180.00) and F2026-004 are left out of a file declared complete for FR1
+    complete = "\n".join(line for line in DOCUMENTS.splitlines() if "F2026-002" not in line and "F2026-004" not in line)
+    path = write(tmp_path, "snapshot.csv", complete + "\n")
+    result = run("import", "documents", str(path), "--company", "FR1", "--snapshot")
+    assert result["snapshot"]["missing"] == 2 and result["snapshot"]["closed"] == 0
+    assert sorted(result["snapshot"]["missing_numbers"]) == ["F2026-002", "F2026-004"]
+    missing = list(csv.reader((tmp_path / "snapshot.csv.missing.csv").open(encoding="utf-8")))
+    assert missing[0][0] == "number" and {r[0] for r in missing[1:]} == {"F2026-002", "F2026-004"}
+    assert Document.objects.get(number="F2026-002").open_amount == Decimal("180.00")  # listed, not closed
+    result = run("import", "documents", str(path), "--company", "FR1", "--snapshot", "--confirm")
+    assert result["snapshot"]["closed"] == 2
+    closed = Document.objects.get(number="F2026-002")
+    assert closed.open_amount == 0 and closed.settled_on == dt.date(2026, 6, 30)
+    closure = Allocation.objects.get(target=closed, source="source_closure")
+    assert closure.payment_id is None and closure.credit_note_id is None and closure.amount == Decimal("180.00")
+    assert selectors.check_invariants() == []
+    # the full file again: both come back open
+    result = run("import", "documents", str(tmp_path / "documents.csv"), "--company", "FR1", "--snapshot", "--confirm")
+    assert result["snapshot"]["reopened"] == 2 and result["snapshot"]["missing"] == 0
+    assert Document.objects.get(number="F2026-002").open_amount == Decimal("180.00")
+    assert selectors.check_invariants() == []
+
+
+def test_snapshot_needs_a_company_and_documents(setup, tmp_path):
+    path = write(tmp_path, "d.csv", DOCUMENTS)
+    with pytest.raises(CommandError, match="needs --company"):
+        run("import", "documents", str(path), "--snapshot")
+    with pytest.raises(CommandError, match="--confirm goes with --snapshot"):
+        run("import", "documents", str(path), "--confirm")

@@ -39,6 +39,18 @@ class Command(RelanceCommand):
                 help="Load the valid rows and write the rejected ones to FILE.rejects.csv.",
             )
             p.add_argument("--preview", action="store_true", help="Check everything, write nothing.")
+            if kind in ("documents", "invoices"):
+                p.add_argument(
+                    "--snapshot",
+                    action="store_true",
+                    help="The file is complete for --company: list its open documents missing from the "
+                    "file (FILE.missing.csv).",
+                )
+                p.add_argument(
+                    "--confirm",
+                    action="store_true",
+                    help="With --snapshot: close the missing documents (reversible source closures).",
+                )
             p.add_argument("--json", action="store_true", help="Print the result as JSON.")
         p = sub.add_parser(
             "fec",
@@ -75,6 +87,8 @@ class Command(RelanceCommand):
                 partial=options["partial"],
                 preview=options["preview"],
                 progress=bar.update,
+                snapshot=options.get("snapshot", False),
+                confirm=options.get("confirm", False),
             )
         c = result.counts
         self.say(
@@ -85,6 +99,19 @@ class Command(RelanceCommand):
             self.stderr.write(str(error))
         if result.error_count > 50:
             self.stderr.write(f"… and {result.error_count - 50} more errors.")
+        if result.snapshot:
+            snap = result.snapshot
+            self.say(
+                f"Snapshot of {snap['company']}: {snap['missing']} open document(s) missing from the file"
+                + (f" ({snap['missing_file']})" if snap["missing_file"] else "")
+                + (
+                    f", {snap['closed']} closed, {snap['reopened']} reopened."
+                    if snap["confirmed"]
+                    else "; re-run with --confirm to close them."
+                    if snap["missing"] or snap["to_reopen"]
+                    else "."
+                )
+            )
         if result.rejects_file:
             self.say(f"Rejected rows: {result.rejects_file}")
         if result.status == "refused":
