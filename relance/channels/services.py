@@ -380,5 +380,5 @@ def prune(*, before: dt.datetime) -> int:
     """Delete events older than ``before`` whose deliveries are all finished (delivered or failed)."""
     unfinished = WebhookDelivery.objects.filter(state=DeliveryState.PENDING).values("event_id")
     old = WebhookEvent.objects.filter(created_at__lt=before).exclude(pk__in=unfinished)
-    deleted, _ = old.delete()
-    return deleted
+    _, per_model = old.delete()
+    return per_model.get(WebhookEvent._meta.label, 0)

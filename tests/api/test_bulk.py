@@ -169,9 +169,7 @@ class TestPayments:
         body = ok(post(admin, "payments", items, partial=True))
         assert statuses(body) == ["rejected", "rejected"]
         assert body["results"][1]["errors"][0]["loc"] == ["body", "items", 1, "invoice_number"]
-        assert body["results"][0]["errors"][0]["message"] == bulk.GROUP_REJECTED.format(
-            index=1, reference="API-PAY-3"
-        )
+        assert body["results"][0]["errors"][0]["message"] == bulk.GROUP_REJECTED.format(index=1, reference="API-PAY-3")
         assert not Payment.objects.filter(reference="API-PAY-3").exists()
 
 
@@ -338,9 +336,7 @@ class TestScope:
         unknown = self.messages(bob, "documents", [invoice("API-S", company="ZZ9", customer="UK0001")])
         assert outside == [m.replace("ZZ9", "UK1") for m in unknown]
         cm_uk = api_as("credit_manager_uk")
-        assert self.messages(cm_uk, "customers", [customer("API-C", company="FR1")]) == [
-            "unknown company (got 'FR1')"
-        ]
+        assert self.messages(cm_uk, "customers", [customer("API-C", company="FR1")]) == ["unknown company (got 'FR1')"]
         assert not Document.objects.filter(number="API-S").exists()
 
     def test_a_customer_outside_the_scope_is_refused_as_an_unknown_one(self, world, api_as):
@@ -380,9 +376,7 @@ class TestScope:
     def test_a_company_of_its_own_is_outside_every_portfolio(self, world, api_as):
         CompanyFactory(code="DE1", currency="EUR")
         alice = api_as("collector_alice")
-        assert self.messages(alice, "customers", [customer("API-DE", company="DE1")]) == [
-            "unknown company (got 'DE1')"
-        ]
+        assert self.messages(alice, "customers", [customer("API-DE", company="DE1")]) == ["unknown company (got 'DE1')"]
 
 
 # --- idempotency -------------------------------------------------------------------------------------
@@ -466,9 +460,7 @@ def test_the_openapi_documents_the_bulk_endpoints(schema, kind):
     responses = operation["responses"]
     assert {"200", "400", "401", "403", "409", "413", "422", "500"} <= set(responses)
     assert list(responses["422"]["content"]) == ["application/problem+json"]
-    assert set(responses["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1:]) == {
-        "BulkResultOut"
-    }
+    assert set(responses["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1:]) == {"BulkResultOut"}
 
 
 def test_the_item_models_have_the_columns_of_the_file_layouts():

@@ -156,6 +156,7 @@ class _Load:
     def __post_init__(self) -> None:
         self.ctx = loaders.Context(actor=self.user, file=RUN_FILE, source=SOURCE, started_at=clock.now())
         self.sees_everything = scope.scope_of(self.user).level == scope.GROUP
+        self.profile = Profile(kind=self.kind)  # the canonical layout, as a file without a mapping profile
         self.wanted = _subscribed_types()
 
     def loc(self, index: int, column: str = "") -> tuple[str | int, ...]:
@@ -441,24 +442,33 @@ def _parse(raw: bytes) -> list[Any]:
 def _row(load: _Load, index: int, item: Any) -> Row | None:
     """An item as a file row (text values), after the checks only JSON needs (types, floats, lengths)."""
     fields = FIELDS[load.kind]
-    if not isinstance(item, dict):
+    if type(item) is not dict:
         load.fail(index, "", ITEM_NOT_OBJECT.format(fields=", ".join(fields)), "type_error")
         return None
+    limits = MAX_LENGTHS[load.kind]
     raw: dict[str, str] = {}
     for name, value in item.items():
-        if name not in fields:
+        kind = type(value)  # exact types: json.loads makes no subclasses but ours, and bool is not an int here
+        if name not in limits:
             load.fail(index, str(name), UNKNOWN_FIELD.format(fields=", ".join(fields)), "unknown_field")
-        elif value is None:
             continue
-        elif isinstance(value, _FloatText) and name in AMOUNT_FIELDS:
+        if value is None:
+            continue
+        if kind is str or kind is int:
+            text = value if kind is str else str(value)
+        elif kind is _FloatText and name not in AMOUNT_FIELDS:
+            text = str(value)
+        elif kind is _FloatText:
             load.fail(index, name, FLOAT_AMOUNT.format(value=value), "float_amount")
-        elif isinstance(value, bool) or not isinstance(value, str | int):
-            load.fail(index, name, NOT_A_STRING.format(kind=type(value).__name__), "type_error")
-        elif MAX_LENGTHS[load.kind].get(name) and len(str(value).strip()) > MAX_LENGTHS[load.kind][name]:
-            load.fail(index, name, TOO_LONG.format(max=MAX_LENGTHS[load.kind][name]), "too_long")
+            continue
         else:
-            raw[name] = str(value)
-    return Row(file=RUN_FILE, number=index, raw=raw, profile=Profile(kind=load.kind))
+            load.fail(index, name, NOT_A_STRING.format(kind=kind.__name__), "type_error")
+            continue
+        if limits[name] and len(text.strip()) > limits[name]:
+            load.fail(index, name, TOO_LONG.format(max=limits[name]), "too_long")
+            continue
+        raw[name] = text
+    return Row(file=RUN_FILE, number=index, raw=raw, profile=load.profile)
 
 
 # --- the endpoint ---------------------------------------------------------------------------------
