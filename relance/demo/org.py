@@ -120,6 +120,12 @@ class Org:
     sales_rep_of: dict[str, int] = field(default_factory=dict)
 
 
+def scope_label(spec: LoginSpec) -> str:
+    if spec.portfolio:
+        return f"own customers ({', '.join(a or 'no agency' for a in spec.portfolio)})"
+    return spec.scope
+
+
 def email(key: str) -> str:
     return f"{key}@{DEMO_EMAIL_DOMAIN}"
 
@@ -172,12 +178,23 @@ def create_org(seed: int) -> Org:
         user.password = encoded
         user.save(update_fields=["password"])
         org.users[login.key] = user
-        scope = login.scope
-        if login.portfolio:
-            named = ", ".join(a or "no agency" for a in login.portfolio)
-            scope = f"own customers ({named})"
-        org.logins.append(Login(user.email, login.role, scope, DEMO_PASSWORD, f"{login.first_name} {login.last_name}"))
+        org.logins.append(
+            Login(user.email, login.role, scope_label(login), DEMO_PASSWORD, f"{login.first_name} {login.last_name}")
+        )
         for agency in login.portfolio:
             target = org.collector_of if login.role == Role.COLLECTOR else org.sales_rep_of
             target[agency] = user.pk
     return org
+
+
+def existing_logins() -> list[Login]:
+    """The demo logins still present in a database loaded earlier (for `relance demo --if-empty` to print)."""
+    users = {u.email: u for u in User.objects.filter(email__in=[email(spec.key) for spec in LOGINS], is_active=True)}
+    out = []
+    for spec in LOGINS:
+        user = users.get(email(spec.key))
+        if user is not None:
+            out.append(
+                Login(user.email, user.role, scope_label(spec), DEMO_PASSWORD, f"{spec.first_name} {spec.last_name}")
+            )
+    return out

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from relance.demo import DEFAULT_CUSTOMERS, DEFAULT_INVOICES, DEFAULT_SEED
 from relance.demo.generator import NotEmpty, OptionError, Options, Summary, existing_companies, generate
+from relance.demo.org import Login, existing_logins
 
 SKIPPED = "The database already has companies ({codes}): demo data not loaded."
 
@@ -45,10 +46,17 @@ class Command(BaseCommand):
         if opts["if_empty"]:
             codes = existing_companies()
             if codes:
+                logins = existing_logins()
                 if as_json:
-                    self.stdout.write(json.dumps({"status": "skipped", "companies": codes}))
+                    self.stdout.write(
+                        json.dumps({"status": "skipped", "companies": codes, "logins": [x.as_dict() for x in logins]})
+                    )
                 else:
                     self.stdout.write(SKIPPED.format(codes=", ".join(codes)))
+                    if logins:
+                        self.stdout.write(
+                            "\n".join(["", "Demo logins (unless their passwords were changed):", *logins_table(logins)])
+                        )
                 return
         options = Options(
             customers=opts["customers"], invoices=opts["invoices"], seed=opts["seed"], as_of=opts["as_of"]
@@ -88,10 +96,16 @@ def render(summary: Summary) -> str:
         lines.extend(f"  {k.replace('_', ' '):<{width}}  {v}" for k, v in summary.highlights.items())
     lines.append("")
     lines.append("Logins:")
-    rows = [("E-mail", "Role", "Scope", "Password")] + [(x.email, x.role, x.scope, x.password) for x in summary.logins]
+    lines.extend(logins_table(summary.logins))
+    return "\n".join(lines)
+
+
+def logins_table(logins: list[Login]) -> list[str]:
+    rows = [("E-mail", "Role", "Scope", "Password")] + [(x.email, x.role, x.scope, x.password) for x in logins]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
     for n, row in enumerate(rows):
         lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             lines.append("  " + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return lines
