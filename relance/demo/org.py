@@ -152,12 +152,9 @@ def create_org(seed: int) -> Org:
             currency=spec.currency,
             iban=iban,
             bic=bic,
+            timezone=spec.timezone,
             **legal,
         )
-        if company.timezone != spec.timezone:
-            # company_add takes no time zone; the generation's audit row records it
-            Company.objects.filter(pk=company.pk).update(timezone=spec.timezone)
-            company.timezone = spec.timezone
         org.companies[spec.code] = company
         org.specs[spec.code] = spec
         for code, name, _share in spec.agencies:

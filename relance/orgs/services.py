@@ -62,6 +62,7 @@ def company_add(
     vat_number: str = "",
     iban: str = "",
     bic: str = "",
+    timezone: str = "",
 ) -> Company:
     """Create a company (or update the one with this code). Identifiers are validated before anything is written."""
     code = code.strip().upper()
@@ -77,6 +78,12 @@ def company_add(
         "siret": validate_siret(siret) if siret else "",
         "vat_number": validate_vat(vat_number) if vat_number else "",
     }
+    if timezone:
+        from zoneinfo import available_timezones
+
+        if timezone not in available_timezones():
+            raise errors.ValidationError(f"{timezone!r} is not a time zone (e.g. Europe/Paris).", field="timezone")
+        values["timezone"] = timezone
     if values["siret"] and values["siren"] and not values["siret"].startswith(values["siren"]):
         raise errors.ValidationError(
             f"SIRET {values['siret']} does not belong to SIREN {values['siren']}.", field="siret"

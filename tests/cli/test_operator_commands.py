@@ -51,6 +51,7 @@ def test_set_up_a_group_from_the_command_line(db):
         "--bic",
         "BNPAFRPP",
     )
+    assert company["timezone"] == "Europe/Paris"
     assert company["siren"] == "552100554" and company["bank_accounts"] == [
         {"iban": "FR7630006000011234567890189", "bic": "BNPAFRPP"}
     ]

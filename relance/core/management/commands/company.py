@@ -16,6 +16,7 @@ def company_json(company: Company) -> dict[str, Any]:
         "siren": company.siren,
         "siret": company.siret,
         "vat_number": company.vat_number,
+        "timezone": company.timezone,
         "bank_accounts": [{"iban": b.iban, "bic": b.bic} for b in company.bank_accounts.all()],
     }
 
@@ -36,6 +37,7 @@ class Command(RelanceCommand):
         add.add_argument("--vat", default="", help="VAT number with its country prefix, validated.")
         add.add_argument("--iban", default="", help="Bank account IBAN, validated.")
         add.add_argument("--bic", default="", help="Bank account BIC, validated.")
+        add.add_argument("--timezone", default="", help="The company's time zone (default Europe/Paris).")
         add.add_argument("--json", action="store_true", help="Print the result as JSON.")
         lst = sub.add_parser("list", help="List the companies.")
         lst.add_argument("--json", action="store_true", help="Print the result as JSON.")
@@ -59,6 +61,7 @@ class Command(RelanceCommand):
             vat_number=options["vat"],
             iban=options["iban"],
             bic=options["bic"],
+            timezone=options["timezone"],
         )
         self.say(f"Company {company.code} saved: {company.name} ({company.country}, {company.currency}).")
         return company_json(company)
