@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -22,6 +23,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, Q
+from django_tasks.backends.immediate import ImmediateBackend
 
 from relance.core import audit, clock, errors, scope
 from relance.orgs.models import Company, User
@@ -216,11 +218,16 @@ def enqueue(delivery_ids: Iterable[int], *, run_after: dt.datetime | None = None
         if not task.get_backend().supports_defer:
             return  # no deferred tasks (immediate backend): the sweep retries
         task = task.using(run_after=run_after)
-    for delivery_id in delivery_ids:
-        try:
-            task.enqueue(delivery_id)
-        except Exception:  # the sweep is the safety net
-            log.exception("could not enqueue webhook delivery %s", delivery_id)
+    backend = task.get_backend()
+    # A queue in the database takes the whole batch in one transaction (10,000 deliveries of one import);
+    # the immediate backend sends at once, and must not hold a transaction open while it does.
+    batch = transaction.atomic() if not isinstance(backend, ImmediateBackend) else contextlib.nullcontext()
+    try:
+        with batch:
+            for delivery_id in delivery_ids:
+                task.enqueue(delivery_id)
+    except Exception:  # the sweep is the safety net: the deliveries are due and will be found
+        log.exception("could not enqueue webhook deliveries")
 
 
 # --- delivering ----------------------------------------------------------------------------------

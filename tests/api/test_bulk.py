@@ -136,6 +136,15 @@ class TestCustomers:
         world.customers["c_par_alice"].refresh_from_db()
         assert world.customers["c_par_alice"].collector is None
 
+    @pytest.mark.parametrize(
+        ("extra", "collector"), [({}, "alice@example.com"), ({"collector_email": None}, None)], ids=["absent", "null"]
+    )
+    def test_an_absent_field_is_left_as_it_is_and_null_clears_it(self, world, admin, extra, collector):
+        item = customer("PAR001", name="Atelier Paris", **extra)
+        ok(post(admin, "customers", [item]))
+        found = Customer.objects.get(reference="PAR001")
+        assert (found.collector.email if found.collector else None) == collector
+
 
 class TestPayments:
     def test_a_payment_is_created_with_its_allocation_then_unchanged(self, world, admin):

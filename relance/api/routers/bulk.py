@@ -452,7 +452,8 @@ def _row(load: _Load, index: int, item: Any) -> Row | None:
         if name not in limits:
             load.fail(index, str(name), UNKNOWN_FIELD.format(fields=", ".join(fields)), "unknown_field")
             continue
-        if value is None:
+        if value is None:  # null is an empty cell: a present but empty column clears an optional field
+            raw[name] = ""
             continue
         if kind is str or kind is int:
             text = value if kind is str else str(value)
