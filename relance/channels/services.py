@@ -22,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django_tasks.backends.immediate import ImmediateBackend
 
 from relance.core import audit, clock, errors, scope
@@ -316,7 +316,7 @@ def _record(
     return delivery
 
 
-def due(now: dt.datetime | None = None) -> Any:
+def due(now: dt.datetime | None = None) -> QuerySet[WebhookDelivery]:
     """Pending deliveries whose time has come and that nobody is sending, oldest first."""
     now = now or clock.now()
     return (
