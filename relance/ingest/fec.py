@@ -549,11 +549,13 @@ class FecResult:
     totals: dict[str, str]
     errors: list[RowError] = field(default_factory=list)
     run_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "kind": "fec",
+            "warnings": self.warnings,
             "company": self.company,
             "status": self.status,
             "counts": self.counts,
@@ -643,7 +645,19 @@ def import_fec(
     run.errors, run.error_count = [e.as_dict() for e in problems[:200]], len(problems)
     run.finished_at = clock.now()
     run.save()
-    return FecResult(name, owner.code, status, counts, totals, problems, run.pk)
+    return FecResult(name, owner.code, status, counts, totals, problems, run.pk, siren_warnings(path.name, owner))
+
+
+FILE_NAME = re.compile(r"^(\d{9})FEC(\d{8})", re.I)
+OTHER_SIREN = "the file name says SIREN {found} (SirenFECYYYYMMDD), but company {code} has SIREN {siren}"
+
+
+def siren_warnings(file_name: str, company: Any) -> list[str]:
+    """The legal file name starts with the SIREN of the company whose ledger it is: a mismatch is worth a word."""
+    match = FILE_NAME.match(file_name)
+    if match and company.siren and match.group(1) != company.siren:
+        return [OTHER_SIREN.format(found=match.group(1), code=company.code, siren=company.siren)]
+    return []
 
 
 SOURCE = "fec"

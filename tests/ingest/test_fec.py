@@ -102,7 +102,14 @@ def test_farm_invoices_and_credit_notes_come_from_sales_entries(company):
     # VEN 2: 411 debit 3122,80, 701 credit 2960,00, 44571 credit 162,80; lettered AABW with credit note VEN 1
     fa = Document.objects.get(number="FA  220001")
     assert (fa.type, fa.customer.reference, fa.amount, fa.tax_amount, fa.issue_date, fa.due_date, fa.source) == (
-        "invoice", "CDISCO", Decimal("3122.80"), Decimal("162.80"), dt.date(2021, 9, 1), dt.date(2021, 10, 1), "fec")
+        "invoice",
+        "CDISCO",
+        Decimal("3122.80"),
+        Decimal("162.80"),
+        dt.date(2021, 9, 1),
+        dt.date(2021, 10, 1),
+        "fec",
+    )
     av = Document.objects.get(number="AV  220002")
     assert (av.type, av.amount, av.open_amount) == ("credit_note", Decimal("3122.80"), Decimal("0"))
     assert fa.open_amount == 0 and fa.settled_on == dt.date(2021, 9, 1)
@@ -110,22 +117,37 @@ def test_farm_invoices_and_credit_notes_come_from_sales_entries(company):
     # VEN 284: not lettered, still open; due 30 days after its PieceDate (no terms in a FEC)
     open_one = Document.objects.get(number="FA  220272")
     assert (open_one.amount, open_one.tax_amount, open_one.open_amount, open_one.due_date) == (
-        Decimal("8115.06"), Decimal("423.06"), Decimal("8115.06"), dt.date(2022, 5, 20))
+        Decimal("8115.06"),
+        Decimal("423.06"),
+        Decimal("8115.06"),
+        dt.date(2022, 5, 20),
+    )
     # OD 39 credits 411 against 701 and 44571: a credit note outside the sales journal (found by content)
     od = Document.objects.get(number="fact 2021 gres impayée")
     assert (od.type, od.customer.reference, od.amount, od.tax_amount) == (
-        "credit_note", "CPERR0", Decimal("94.95"), Decimal("4.95"))
+        "credit_note",
+        "CPERR0",
+        Decimal("94.95"),
+        Decimal("4.95"),
+    )
 
 
 def test_farm_payments_come_from_treasury_entries_one_per_411_line(company):
     run("import", "fec", str(FARM), "--company", "FEC1")
     crc = Payment.objects.get(reference="CRC-8-1")  # CRC 8: 411 credit 2780,98 against 512
     assert (crc.customer.reference, crc.date, crc.amount, crc.method, crc.bank_reference) == (
-        "CLAURE", dt.date(2021, 9, 3), Decimal("2780.98"), "transfer", "VIR LAURENT PRIMEURS 55129")
+        "CLAURE",
+        dt.date(2021, 9, 3),
+        Decimal("2780.98"),
+        "transfer",
+        "VIR LAURENT PRIMEURS 55129",
+    )
     # RCH 22 (cheque remittance, 511 on its first line): two 411 lines, two payments named by their line
     rch = Payment.objects.filter(reference__startswith="RCH-22-").order_by("reference")
     assert [(p.reference, p.amount, p.method) for p in rch] == [
-        ("RCH-22-2", Decimal("94.95"), "check"), ("RCH-22-3", Decimal("153.82"), "check")]
+        ("RCH-22-2", Decimal("94.95"), "check"),
+        ("RCH-22-3", Decimal("153.82"), "check"),
+    ]
     # the cheques settle their lettered invoices, dated at the payment (the FEC has no DateLet)
     for number, letter_payment in (("FA  220278", "RCH-22-2"), ("FA  220254", "RCH-22-3"), ("FA  220124", "RCH-12-2")):
         invoice = Document.objects.get(number=number)
@@ -179,17 +201,27 @@ def test_every_lettered_group_is_settled_as_far_as_it_balances(company):
 
 def test_reimporting_the_same_fec_changes_nothing(company):
     run("import", "fec", str(FARM), "--company", "FEC1")
-    before = (Customer.objects.count(), Document.objects.count(), Payment.objects.count(),
-              Allocation.objects.count(), AuditEntry.objects.count(),
-              sorted(Document.objects.values_list("number", "open_amount", "due_date", "updated_at")))
+    before = (
+        Customer.objects.count(),
+        Document.objects.count(),
+        Payment.objects.count(),
+        Allocation.objects.count(),
+        AuditEntry.objects.count(),
+        sorted(Document.objects.values_list("number", "open_amount", "due_date", "updated_at")),
+    )
     result = run("import", "fec", str(FARM), "--company", "FEC1")
     c = result["counts"]
     assert c["documents"] == {"created": 0, "updated": 0, "unchanged": 409}
     assert c["payments"] == {"created": 0, "updated": 0, "unchanged": 129}
     assert c["allocations"] == {"created": 0, "reversed": 0}
-    after = (Customer.objects.count(), Document.objects.count(), Payment.objects.count(),
-             Allocation.objects.count(), AuditEntry.objects.count(),
-             sorted(Document.objects.values_list("number", "open_amount", "due_date", "updated_at")))
+    after = (
+        Customer.objects.count(),
+        Document.objects.count(),
+        Payment.objects.count(),
+        Allocation.objects.count(),
+        AuditEntry.objects.count(),
+        sorted(Document.objects.values_list("number", "open_amount", "due_date", "updated_at")),
+    )
     assert before == after
     assert ImportRun.objects.filter(kind="fec").count() == 2
 
@@ -202,20 +234,33 @@ def test_the_shop_fec_with_one_collective_customer_account(company):
     assert (result["counts"]["lines"], result["counts"]["entries"]) == (10756, 4001)
     t = result["totals"]
     assert (t["debit_411"], t["credit_411"], t["invoices"], t["credit_notes"], t["payments"]) == (
-        "130353.88", "2153.38", "130353.88", "2153.38", "0")
+        "130353.88",
+        "2153.38",
+        "130353.88",
+        "2153.38",
+        "0",
+    )
     # no auxiliary account: the 411 account itself is the customer
     customer = Customer.objects.get(company=company)
     assert (customer.reference, customer.name) == ("411100000", "CLIENTS")
     # the opening item (ANO, PieceDate 2022-04-01) is lettered AAAF with the reversal in INV 15, DateLet 2022-08-30
     opening = Document.objects.get(number="ANO-ANO000000001-76")
     assert (opening.amount, opening.issue_date, opening.open_amount, opening.settled_on) == (
-        Decimal("2153.38"), dt.date(2022, 4, 1), Decimal("0"), dt.date(2022, 8, 30))
+        Decimal("2153.38"),
+        dt.date(2022, 4, 1),
+        Decimal("0"),
+        dt.date(2022, 8, 30),
+    )
     assert Document.objects.get(number="EXT 5").type == "credit_note"
     # OD 95 and 96 credit class 7: invoices found by content in a miscellaneous journal, unlettered
-    assert list(Document.objects.filter(number__in=["OD000000095", "OD000000096"]).order_by("number").values_list(
-        "type", "amount", "open_amount", "issue_date")) == [
+    assert list(
+        Document.objects.filter(number__in=["OD000000095", "OD000000096"])
+        .order_by("number")
+        .values_list("type", "amount", "open_amount", "issue_date")
+    ) == [
         ("invoice", Decimal("75784.50"), Decimal("75784.50"), dt.date(2023, 4, 26)),
-        ("invoice", Decimal("52416.00"), Decimal("52416.00"), dt.date(2023, 4, 26))]
+        ("invoice", Decimal("52416.00"), Decimal("52416.00"), dt.date(2023, 4, 26)),
+    ]
     assert selectors.check_invariants() == []
 
 
@@ -224,11 +269,44 @@ def test_the_shop_fec_with_one_collective_customer_account(company):
 HEADER = "\t".join(fec.COLUMNS)
 
 
-def line(journal, number, date, account, debit, credit, aux="", aux_label="", piece="", letter="", datelet="",
-         label="libellé", sep="\t"):
+def line(
+    journal,
+    number,
+    date,
+    account,
+    debit,
+    credit,
+    aux="",
+    aux_label="",
+    piece="",
+    letter="",
+    datelet="",
+    label="libellé",
+    sep="\t",
+):
     journal_label = {"VE": "Ventes", "BQ": "Banque", "AN": "A nouveaux"}.get(journal, journal)
-    return sep.join([journal, journal_label, number, date, account, "compte", aux, aux_label, piece, date, label,
-                     debit, credit, letter, datelet, date, "", ""])
+    return sep.join(
+        [
+            journal,
+            journal_label,
+            number,
+            date,
+            account,
+            "compte",
+            aux,
+            aux_label,
+            piece,
+            date,
+            label,
+            debit,
+            credit,
+            letter,
+            datelet,
+            date,
+            "",
+            "",
+        ]
+    )
 
 
 def write(tmp_path, rows, name="FEC.txt", encoding="utf-8", sep="\t"):
@@ -249,8 +327,10 @@ PAYMENT = [
 
 
 def test_an_unbalanced_entry_refuses_the_file_naming_the_entry(company, tmp_path):
-    bad = [line("VE", "2", "20260106", "411000", "500,00", "0,00", "C1", "Client Un", "F2"),
-           line("VE", "2", "20260106", "706000", "0,00", "400,00", piece="F2")]
+    bad = [
+        line("VE", "2", "20260106", "411000", "500,00", "0,00", "C1", "Client Un", "F2"),
+        line("VE", "2", "20260106", "706000", "0,00", "400,00", piece="F2"),
+    ]
     path = write(tmp_path, [*SALE, *bad])
     with pytest.raises(CommandError, match="nothing was imported"):
         run("import", "fec", str(path), "--company", "FEC1")
@@ -263,8 +343,10 @@ def test_an_unbalanced_entry_refuses_the_file_naming_the_entry(company, tmp_path
 
 
 def test_partial_skips_the_unbalanced_entry_and_reports_it(company, tmp_path):
-    bad = [line("VE", "2", "20260106", "411000", "500,00", "0,00", "C1", "Client Un", "F2"),
-           line("VE", "2", "20260106", "706000", "0,00", "400,00", piece="F2")]
+    bad = [
+        line("VE", "2", "20260106", "411000", "500,00", "0,00", "C1", "Client Un", "F2"),
+        line("VE", "2", "20260106", "706000", "0,00", "400,00", piece="F2"),
+    ]
     result = run("import", "fec", str(write(tmp_path, [*SALE, *bad, *PAYMENT])), "--company", "FEC1", "--partial")
     assert result["status"] == "partial" and result["counts"]["rejected_entries"] == 1
     assert list(Document.objects.values_list("number", flat=True)) == ["F1"]
@@ -283,13 +365,19 @@ def test_unreadable_cells_name_the_line_and_column_and_refuse_their_entry(compan
 
 
 def test_pipe_separated_windows_1252_with_decimal_commas(company, tmp_path):
-    rows = [line("VE", "1", "20260105", "411000", "1 234,56", "0,00", "C2", "Société Générale d'Électricité", "F9",
-                 sep="|"),
-            line("VE", "1", "20260105", "706000", "0,00", "1 234,56", piece="F9", sep="|")]
+    rows = [
+        line(
+            "VE", "1", "20260105", "411000", "1 234,56", "0,00", "C2", "Société Générale d'Électricité", "F9", sep="|"
+        ),
+        line("VE", "1", "20260105", "706000", "0,00", "1 234,56", piece="F9", sep="|"),
+    ]
     run("import", "fec", str(write(tmp_path, rows, encoding="cp1252", sep="|")), "--company", "FEC1")
     doc = Document.objects.get(number="F9")
     assert (doc.amount, doc.tax_amount, doc.customer.name) == (
-        Decimal("1234.56"), Decimal("0"), "Société Générale d'Électricité")
+        Decimal("1234.56"),
+        Decimal("0"),
+        "Société Générale d'Électricité",
+    )
 
 
 def test_not_a_fec_is_refused_naming_the_missing_columns(company, tmp_path):
@@ -300,14 +388,23 @@ def test_not_a_fec_is_refused_naming_the_missing_columns(company, tmp_path):
 
 
 def test_due_dates_follow_the_customer_payment_terms_and_keep_a_known_one(company, tmp_path):
-    ledger.customer_upsert(actor="test", company=company, reference="C1", name="Client Un", country="FR",
-                           payment_terms_days=45)
+    ledger.customer_upsert(
+        actor="test", company=company, reference="C1", name="Client Un", country="FR", payment_terms_days=45
+    )
     run("import", "fec", str(write(tmp_path, SALE)), "--company", "FEC1")
     doc = Document.objects.get(number="F1")
     assert doc.due_date == dt.date(2026, 2, 19)  # 2026-01-05 + 45 days
-    ledger.document_upsert(actor="test", company=company, customer=doc.customer, number="F1",
-                           issue_date=doc.issue_date, due_date=dt.date(2026, 3, 31), currency="EUR",
-                           amount="1200.00", tax_amount="200.00")
+    ledger.document_upsert(
+        actor="test",
+        company=company,
+        customer=doc.customer,
+        number="F1",
+        issue_date=doc.issue_date,
+        due_date=dt.date(2026, 3, 31),
+        currency="EUR",
+        amount="1200.00",
+        tax_amount="200.00",
+    )
     result = run("import", "fec", str(write(tmp_path, SALE, "FEC2.txt")), "--company", "FEC1")
     assert result["counts"]["documents"]["unchanged"] == 1
     assert Document.objects.get(number="F1").due_date == dt.date(2026, 3, 31)
@@ -316,7 +413,9 @@ def test_due_dates_follow_the_customer_payment_terms_and_keep_a_known_one(compan
 
 def test_lettering_date_and_partial_lettering(company, tmp_path):
     partial = [
-        line("BQ", "8", "20260125", "411000", "0,00", "500,00", "C1", "Client Un", "VIR2", letter="b", datelet="20260130"),
+        line(
+            "BQ", "8", "20260125", "411000", "0,00", "500,00", "C1", "Client Un", "VIR2", letter="b", datelet="20260130"
+        ),
         line("BQ", "8", "20260125", "512000", "500,00", "0,00", piece="VIR2"),
     ]
     sale = [line("VE", "1", "20260105", "411000", "1200,00", "0,00", "C1", "Client Un", "F1", letter="b"), *SALE[1:]]
@@ -338,6 +437,16 @@ def test_a_lettering_removed_in_a_later_export_reverses_the_allocation(company, 
     assert selectors.check_invariants() == []
 
 
+def test_a_file_named_for_another_siren_is_loaded_with_a_warning(db, tmp_path):
+    org_services.company_add(actor="test", code="FR9", name="Autre", country="FR", currency="EUR", siren="552100554")
+    path = write(tmp_path, SALE, "123456789FEC20260131.txt")
+    result = run("import", "fec", str(path), "--company", "FR9")
+    assert result["status"] == "loaded"
+    assert result["warnings"] == [
+        "the file name says SIREN 123456789 (SirenFECYYYYMMDD), but company FR9 has SIREN 552100554"
+    ]
+
+
 def test_an_unknown_company_is_refused(db, tmp_path):
     with pytest.raises(CommandError, match="Unknown company 'NOPE'"):
         run("import", "fec", str(write(tmp_path, SALE)), "--company", "NOPE")
@@ -352,6 +461,7 @@ def test_the_pure_plan_needs_no_database():
     ]
     opens = {("document", "F1"): Decimal("1200.00"), ("payment", "BQ-7-1"): Decimal("1200.00")}
     assert fec.settle(plan.items, opens) == [
-        fec.Settlement("C1", "AA", "F1", "payment", "BQ-7-1", Decimal("1200.00"), dt.date(2026, 1, 21))]
+        fec.Settlement("C1", "AA", "F1", "payment", "BQ-7-1", Decimal("1200.00"), dt.date(2026, 1, 21))
+    ]
     # a second run sees nothing open: nothing more to allocate
     assert fec.settle(plan.items, {("document", "F1"): Decimal(0), ("payment", "BQ-7-1"): Decimal(0)}) == []

@@ -159,6 +159,8 @@ class Command(RelanceCommand):
                 f"Class 411: debits {t['debit_411']}, credits {t['credit_411']} {t['currency']}; loaded: invoices "
                 f"{t['invoices']}, credit notes {t['credit_notes']}, payments {t['payments']}."
             )
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
         for error in result.errors[:50]:
             self.stderr.write(str(error))
         if len(result.errors) > 50:
