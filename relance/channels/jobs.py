@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from relance.core import clock
-from relance.core.scheduler import daily
+from relance.core.scheduler import daily, frequent
 
 from . import idempotency, services
 
@@ -26,3 +26,9 @@ def webhooks_housekeeping(as_of: dt.date) -> dict[str, Any]:
     before = clock.now() - dt.timedelta(days=EVENTS_KEPT_DAYS)
     result["events_deleted"] = services.prune(before=before)
     return result
+
+
+@frequent("webhooks_retry")
+def webhooks_retry() -> dict[str, Any]:
+    """Send the webhook deliveries whose next attempt is due (when no task worker has done it already)."""
+    return dict(services.retry_due())

@@ -4,6 +4,7 @@ Daily jobs register here with a name. Once the local time passes ``RELANCE_DAILY
 runs once for that business date: a ScheduledRun row with a unique (name, date) key is
 claimed first, so two schedulers, a restart or a manual run never run a job twice for a date.
 Operators without ``relance serve`` use cron instead: ``relance daily`` (see README).
+Frequent jobs (``@frequent``) run at every tick, e.g. the webhook retry sweep.
 """
 
 from __future__ import annotations
@@ -36,6 +37,41 @@ def daily(name: str) -> Callable[[Job], Job]:
         return fn
 
     return wrap
+
+
+FrequentJob = Callable[[], dict[str, Any] | None]
+_FREQUENT: dict[str, FrequentJob] = {}
+
+
+def frequent(name: str) -> Callable[[FrequentJob], FrequentJob]:
+    """Decorator: register ``fn()`` to run at every scheduler tick (about every 30 s).
+
+    Such a job must be idempotent and cheap when there is nothing to do (e.g. the webhook retry sweep);
+    the daily once-per-date claim does not apply to it.
+    """
+
+    def wrap(fn: FrequentJob) -> FrequentJob:
+        _FREQUENT[name] = fn
+        return fn
+
+    return wrap
+
+
+def frequent_jobs() -> dict[str, FrequentJob]:
+    _load_jobs()
+    return dict(_FREQUENT)
+
+
+def run_frequent_jobs() -> dict[str, Any]:
+    """Run every frequent job once; a failing job is logged and does not stop the others."""
+    results: dict[str, Any] = {}
+    for name, fn in sorted(frequent_jobs().items()):
+        try:
+            results[name] = fn() or {}
+        except Exception as exc:
+            log.exception("frequent job %s failed", name)
+            results[name] = {"error": str(exc)}
+    return results
 
 
 def jobs() -> dict[str, Job]:
@@ -113,6 +149,7 @@ class SchedulerThread(threading.Thread):
                 close_old_connections()
                 for run in run_due_jobs():
                     log.info("daily job %s for %s: %s", run.name, run.date, run.status)
+                run_frequent_jobs()
             except Exception:
                 log.exception("scheduler tick failed")
             finally:

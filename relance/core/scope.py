@@ -45,6 +45,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "allocate": frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.COLLECTOR}),
     "grant_credit_limit": frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
     "import": frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
+    "manage_webhooks": frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
     "manage_reference_data": frozenset({Role.ADMIN}),
     "manage_users": frozenset({Role.ADMIN}),
 }
