@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -29,6 +31,17 @@ hypothesis_settings.register_profile("dev", max_examples=30, deadline=None)
 hypothesis_settings.load_profile("ci")
 
 TODAY = dt.date(2026, 6, 30)
+
+
+def _shared_data() -> Path:
+    """The real sample files: $RELANCE_SHARED_DATA, else shared/data beside the repository, else /work/shared/data."""
+    if os.environ.get("RELANCE_SHARED_DATA"):
+        return Path(os.environ["RELANCE_SHARED_DATA"])
+    beside = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return beside if beside.is_dir() else Path("/work/shared/data")
+
+
+SHARED_DATA = _shared_data()
 PASSWORD = "secret-pass-123"
 
 

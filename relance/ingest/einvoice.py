@@ -633,8 +633,12 @@ def import_einvoices(*, actor: Any, paths: list[Path], company: str = "") -> lis
     return [import_einvoice(actor=actor, path=Path(p), company=company) for p in paths]
 
 
-def import_einvoice(*, actor: Any, path: Path, company: str = "", display_name: str | None = None) -> EInvoiceResult:
-    """Import one e-invoice file; a refusal is returned (status "refused", reason), never half-written."""
+def import_einvoice(
+    *, actor: Any, path: Path, company: str = "", display_name: str | None = None, preview: bool = False
+) -> EInvoiceResult:
+    """Import one e-invoice file; a refusal is returned (status "refused", reason), never half-written.
+
+    ``preview`` runs the whole load in a transaction that is rolled back, without storing the file."""
     from django.db import transaction
 
     from relance.core import audit, clock
@@ -657,12 +661,14 @@ def import_einvoice(*, actor: Any, path: Path, company: str = "", display_name: 
             raise errors.ValidationError(f"{name}: no such file.", field="file")
         invoice, container = read_einvoice(data, name)
         with transaction.atomic():
-            result = _load(actor, invoice, container, data, name, company)
+            result = _load(actor, invoice, container, data, name, company, store_file=not preview)
+            if preview:
+                transaction.set_rollback(True)
     except errors.RelanceError as exc:
         message = exc.message if exc.message.startswith(name) else f"{name}: {exc.message}"
         result = EInvoiceResult(name, "refused", reason=message)
     run.company_id = _company_id(result.company)
-    run.status = "refused" if result.status == "refused" else "loaded"
+    run.status = "refused" if result.status == "refused" else "preview" if preview else "loaded"
     run.counts = {result.status: 1}
     run.errors = [{"file": name, "row": 0, "column": "", "value": "", "reason": result.reason}] if result.reason else []
     run.error_count = 1 if result.reason else 0
@@ -730,7 +736,9 @@ def _country(buyer: Party, company: Any) -> str:
     return company.country
 
 
-def _load(actor: Any, invoice: EInvoice, container: str, data: bytes, file: str, company_code: str) -> EInvoiceResult:
+def _load(
+    actor: Any, invoice: EInvoice, container: str, data: bytes, file: str, company_code: str, store_file: bool = True
+) -> EInvoiceResult:
     from django.core.files.base import ContentFile
 
     from relance.core import audit
@@ -810,7 +818,7 @@ def _load(actor: Any, invoice: EInvoice, container: str, data: bytes, file: str,
     mentions = check_mentions(invoice)
     digest = hashlib.sha256(data).hexdigest()
     check = EInvoiceCheck.objects.filter(document=document).first()
-    if check is None or check.sha256 != digest or not document.original_file:
+    if store_file and (check is None or check.sha256 != digest or not document.original_file):
         extension = ".pdf" if container == "pdf" else ".xml"
         stored = re.sub(r"[^A-Za-z0-9._-]+", "_", invoice.number)[:60] + extension
         document.original_file.save(stored, ContentFile(data), save=False)

@@ -591,8 +591,11 @@ def import_fec(
     partial: bool = False,
     progress: Callable[[int], None] | None = None,
     display_name: str | None = None,
+    preview: bool = False,
 ) -> FecResult:
-    """Import a FEC into ``company``: all or nothing, or with ``partial`` without its refused entries."""
+    """Import a FEC into ``company``: all or nothing, or with ``partial`` without its refused entries.
+
+    ``preview`` loads it inside a transaction that is rolled back: the counts are what an import would do."""
     from django.db import transaction
 
     from relance.core import audit, clock
@@ -615,25 +618,25 @@ def import_fec(
         file_name=name[:300],
         sha256=sha256_of(path),
         company=owner,
-        mode="partial" if partial else "atomic",
+        mode="preview" if preview else "partial" if partial else "atomic",
         started_at=clock.now(),
         actor=actor if isinstance(actor, User) else None,
         actor_label=audit.actor_label(actor),
     )
     counts: dict[str, Any] = {"lines": parsed.read, "entries": plan.entries, "rejected_entries": len(plan.rejected)}
     loaded: dict[str, Any] = {}
-    if not problems or partial:
+    if not problems or partial or preview:
         try:
             with transaction.atomic():
                 loaded = _load(actor, owner, name, plan, run.started_at, problems)
-                if problems and not partial:
+                if preview or (problems and not partial):
                     raise _Rollback()
         except _Rollback:
-            loaded = {}
+            loaded = loaded if preview else {}
     if progress:
         progress(parsed.read)
     problems.sort(key=lambda e: (e.row, e.column))
-    status = ("refused" if not partial else "partial") if problems else "loaded"
+    status = "preview" if preview else ("refused" if not partial else "partial") if problems else "loaded"
     counts.update(loaded.get("counts", {}))
     totals = {
         "currency": owner.currency,

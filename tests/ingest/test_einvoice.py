@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +15,9 @@ from relance.ingest import einvoice
 from relance.ingest.models import EInvoiceCheck, ImportRun
 from relance.ledger.models import Customer, Document
 from relance.orgs import services as org_services
+from tests.conftest import SHARED_DATA
 
-DATA = Path("/work/shared/data/einvoices")
+DATA = SHARED_DATA / "einvoices"
 D = Decimal
 
 
@@ -41,12 +41,26 @@ def sellers(db):
     invoices are imported with --company."""
     add = org_services.company_add
     return {
-        "FR": add(actor="test", code="FRS", name="Le Fournisseur", country="FR", currency="EUR",
-                  siren="123456782", vat_number="FR11123456782"),
-        "BE": add(actor="test", code="BES", name="My Supplier Company", country="BE", currency="EUR",
-                  vat_number="BE0000000196"),
-        "NL": add(actor="test", code="NLS", name="De Koksmaat", country="NL", currency="EUR",
-                  vat_number="NL820098395B01"),
+        "FR": add(
+            actor="test",
+            code="FRS",
+            name="Le Fournisseur",
+            country="FR",
+            currency="EUR",
+            siren="123456782",
+            vat_number="FR11123456782",
+        ),
+        "BE": add(
+            actor="test",
+            code="BES",
+            name="My Supplier Company",
+            country="BE",
+            currency="EUR",
+            vat_number="BE0000000196",
+        ),
+        "NL": add(
+            actor="test", code="NLS", name="De Koksmaat", country="NL", currency="EUR", vat_number="NL820098395B01"
+        ),
         "DE": add(actor="test", code="DES", name="Lieferant GmbH", country="DE", currency="EUR"),
         "GB": add(actor="test", code="GBS", name="Supplier Ltd", country="GB", currency="EUR"),
     }
@@ -97,7 +111,12 @@ def test_every_sample_loads_field_by_field(sellers, sample):
     assert result["status"] == "created", result
     doc = Document.objects.get(number=number)
     assert (doc.company.code, doc.type, doc.issue_date.isoformat(), doc.due_date.isoformat(), doc.currency) == (
-        company, kind, issue, due, "EUR")
+        company,
+        kind,
+        issue,
+        due,
+        "EUR",
+    )
     assert (doc.amount, doc.tax_amount, doc.open_amount, doc.source) == (D(amount), D(tax), D(amount), "einvoice")
     assert doc.customer.reference == customer_ref
     check = EInvoiceCheck.objects.get(document=doc)
@@ -114,7 +133,10 @@ def test_every_sample_loads_field_by_field(sellers, sample):
 def test_the_french_invoice_field_by_field(sellers):
     result = run("import", "einvoice", str(DATA / "pdf/facturx_invoice_EN16931.pdf"))["files"][0]
     assert (result["company"], result["customer_status"], result["profile"]) == (
-        "FRS", "created", "urn:cen.eu:en16931:2017")
+        "FRS",
+        "created",
+        "urn:cen.eu:en16931:2017",
+    )
     assert result["french_mentions_checked"] is True
     assert result["missing_mentions"] == [] and result["subrogation"] is False
     customer = Customer.objects.get(reference="FR05987654321")
@@ -144,8 +166,10 @@ def test_foreign_invoices_are_not_checked_for_french_mentions(sellers):
 
 def test_subrogation_and_a_missing_indemnity_note_on_a_modified_copy(sellers, tmp_path):
     text = (DATA / "cii/facturx_fr_en16931.xml").read_text(encoding="utf-8-sig")
-    text = text.replace("Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €.",
-                        "Pour être libératoire, le paiement doit être fait à FACTOR SA, subrogé dans nos droits.")
+    text = text.replace(
+        "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €.",
+        "Pour être libératoire, le paiement doit être fait à FACTOR SA, subrogé dans nos droits.",
+    )
     text = text.replace("<ram:SubjectCode>PMT</ram:SubjectCode>", "<ram:SubjectCode>AAI</ram:SubjectCode>")
     path = tmp_path / "subrogee.xml"
     path.write_text(text, encoding="utf-8")
@@ -162,7 +186,8 @@ def test_a_credit_note_is_linked_to_the_invoice_it_corrects(sellers, tmp_path):
     credit = tmp_path / "AV1.xml"
     credit.write_text(
         text.replace("<ram:ID>F20260023</ram:ID>", "<ram:ID>AV20260001</ram:ID>").replace(
-            "<ram:TypeCode>380</ram:TypeCode>", "<ram:TypeCode>381</ram:TypeCode>"),
+            "<ram:TypeCode>380</ram:TypeCode>", "<ram:TypeCode>381</ram:TypeCode>"
+        ),
         encoding="utf-8",
     )
     results = run("import", "einvoice", str(invoice), str(credit))["files"]
@@ -189,11 +214,16 @@ def test_another_rendition_of_an_imported_invoice_stays_with_its_customer(seller
     # the MINIMUM profile of the same invoice names the buyer by an (invalid) SIREN only
     result = run("import", "einvoice", str(DATA / "cii/facturx_fr_minimum.xml"))["files"][0]
     assert (result["status"], result["customer_status"], result["customer_ref"]) == (
-        "updated", "matched", "FR05987654321")
+        "updated",
+        "matched",
+        "FR05987654321",
+    )
     assert Customer.objects.count() == 1 and Document.objects.count() == 1
     check = EInvoiceCheck.objects.get()
     assert (check.profile, check.missing_mentions) == (
-        "urn:factur-x.eu:1p0:minimum", ["recovery_indemnity", "late_penalties", "early_payment_discount"])
+        "urn:factur-x.eu:1p0:minimum",
+        ["recovery_indemnity", "late_penalties", "early_payment_discount"],
+    )
     doc = Document.objects.get()
     with doc.original_file.open("rb") as fh:
         assert fh.read() == (DATA / "cii/facturx_fr_minimum.xml").read_bytes()
@@ -246,10 +276,9 @@ def test_a_missing_mandatory_element_is_named(sellers, tmp_path):
     path = tmp_path / "no-number.xml"
     path.write_text(text.replace("<ram:ID>F20260023</ram:ID>", ""), encoding="utf-8")
     files = refused("import", "einvoice", str(path))
-    assert "the mandatory element BT-1 (invoice number) is missing (rsm:ExchangedDocument/ram:ID)" in files[0][
-        "reason"]
+    assert "the mandatory element BT-1 (invoice number) is missing (rsm:ExchangedDocument/ram:ID)" in files[0]["reason"]
     ubl = (DATA / "ubl/peppol_bis3_base-example.xml").read_text()
-    path.write_text(ubl.replace("<cbc:TaxInclusiveAmount currencyID=\"EUR\">1656.25</cbc:TaxInclusiveAmount>", ""))
+    path.write_text(ubl.replace('<cbc:TaxInclusiveAmount currencyID="EUR">1656.25</cbc:TaxInclusiveAmount>', ""))
     files = refused("import", "einvoice", str(path), "--company", "GBS")
     assert "BT-112 (invoice total with VAT)" in files[0]["reason"]
 
@@ -286,8 +315,10 @@ def test_one_refused_file_does_not_stop_the_others(sellers, tmp_path):
         ("Net 60", "2025-01-14"),
         ("Paiement à réception", "2024-11-15"),
         ("Bei Zahlung innerhalb 14 Tagen gewähren wir 2,0% Skonto.", None),
-        ("Der Betrag in Höhe von EUR 529,87 wird am 20.11.2024 von Ihrem Konto per SEPA-Lastschrift eingezogen.",
-         "2024-11-20"),
+        (
+            "Der Betrag in Höhe von EUR 529,87 wird am 20.11.2024 von Ihrem Konto per SEPA-Lastschrift eingezogen.",
+            "2024-11-20",
+        ),
         ("", None),
     ],
 )
@@ -301,13 +332,21 @@ def test_a_negative_corrected_invoice_is_a_credit_note_with_positive_amounts():
         (DATA / "cii/zugferd_2p3_EN16931_Rechnungskorrektur.xml").read_bytes(), "k.xml"
     )
     assert (container, invoice.type_code, invoice.is_credit_note, invoice.amount, invoice.tax) == (
-        "xml", "384", True, D("8.79"), D("1.12"))
+        "xml",
+        "384",
+        True,
+        D("8.79"),
+        D("1.12"),
+    )
 
 
 def test_parties_and_identifiers_are_read_per_syntax():
     inv, _ = einvoice.read_einvoice((DATA / "ubl/peppol_bis3_base-example.xml").read_bytes(), "p.xml")
     assert (inv.seller.name, inv.seller.vat_number, inv.seller.assigned_ids) == (
-        "SupplierOfficialName Ltd", "GB1232434", ("99887766",))
+        "SupplierOfficialName Ltd",
+        "GB1232434",
+        ("99887766",),
+    )
     assert (inv.buyer.name, inv.buyer.country, inv.buyer.vat_number) == ("Buyer Official Name", "SE", "SE4598375937")
     assert ("0088", "9482348239847239874") in inv.seller.scheme_ids
     assert inv.payment_terms == "Payment within 10 days, 2% discount"

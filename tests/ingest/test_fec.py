@@ -12,7 +12,6 @@ import json
 import time
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -27,8 +26,9 @@ from relance.ledger import selectors
 from relance.ledger import services as ledger
 from relance.ledger.models import Allocation, Customer, Document, Payment
 from relance.orgs import services as org_services
+from tests.conftest import SHARED_DATA
 
-DATA = Path("/work/shared/data/fec")
+DATA = SHARED_DATA / "fec"
 FARM = DATA / "0000000001FEC20220831.txt"  # UTF-8 with BOM, 5,422 lines, 17 customer accounts
 SHOP = DATA / "123456789FEC20500930.txt"  # UTF-8, CRLF CRLF, 10,756 lines, one collective 411 account
 

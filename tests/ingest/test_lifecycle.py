@@ -19,7 +19,9 @@ from relance.orgs import services as org_services
 from tests.api.conftest import ApiClient, assert_problem, token_for
 
 D = Decimal
-DATA = Path("/work/shared/data/einvoices")
+from tests.conftest import SHARED_DATA  # noqa: E402
+
+DATA = SHARED_DATA / "einvoices"
 CASHED = {"code": "212", "label": "Encaissée"}
 
 

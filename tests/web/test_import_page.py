@@ -6,15 +6,17 @@ from django.urls import reverse
 
 from relance.ingest.models import ImportRun
 from relance.ledger.models import Customer
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SHARED_DATA
 
 GOOD = b"customer_ref,name,country\nNEW1,Nouveau Client,FR\nNEW2,Autre Client,FR\n"
 BAD = b"customer_ref,name,country\nNEW1,Nouveau Client,FR\nNEW2,Autre Client,France\n"
 
 
 def upload(client, content, company="FR1", name="clients.csv"):
-    return client.post(reverse("web:import"), {"kind": "customers", "company": company, "profile": "",
-                                               "file": SimpleUploadedFile(name, content, "text/csv")})
+    return client.post(
+        reverse("web:import"),
+        {"kind": "customers", "company": company, "profile": "", "file": SimpleUploadedFile(name, content, "text/csv")},
+    )
 
 
 def test_preview_writes_nothing_then_confirm_imports(client, world):
@@ -62,3 +64,51 @@ def test_an_expired_or_forged_token_imports_nothing(client, world):
     response = client.post(reverse("web:import"), {"token": "deadbeef"}, follow=True)
     assert b"expired" in response.content
     assert client.post(reverse("web:import"), {"token": "../../etc"}).status_code == 404
+
+
+FEC_SAMPLE = SHARED_DATA / "fec" / "0000000001FEC20220831.txt"
+EINVOICE_SAMPLE = SHARED_DATA / "einvoices" / "cii" / "facturx_fr_en16931.xml"
+
+
+def test_a_fec_is_previewed_then_imported_from_the_page(client, world):
+    from relance.ledger.models import Document
+
+    client.login(email="cm@example.com", password=PASSWORD)
+    data = FEC_SAMPLE.read_bytes()
+    response = client.post(
+        reverse("web:import"),
+        {"kind": "fec", "company": "FR1", "profile": "", "file": SimpleUploadedFile("ledger.txt", data, "text/plain")},
+    )
+    assert response.status_code == 200 and response.context["result"].status == "preview"
+    assert response.context["result"].counts["created"] > 100
+    assert not Document.objects.filter(source="fec").exists()
+    response = client.post(reverse("web:import"), {"token": response.context["token"]}, follow=True)
+    assert Document.objects.filter(company=world.fr).count() > 100
+
+
+def test_a_fec_needs_a_company(client, world):
+    client.login(email="admin@example.com", password=PASSWORD)
+    response = client.post(
+        reverse("web:import"),
+        {"kind": "fec", "company": "", "profile": "", "file": SimpleUploadedFile("ledger.txt", b"x", "text/plain")},
+    )
+    assert "company" in response.context["form"].errors
+
+
+def test_an_e_invoice_is_previewed_with_its_fields_then_imported(client, world):
+    from relance.ledger.models import Document
+    from relance.orgs.models import Company
+
+    Company.objects.filter(pk=world.fr.pk).update(vat_number="")
+    client.login(email="cm@example.com", password=PASSWORD)
+    data = EINVOICE_SAMPLE.read_bytes()
+    response = client.post(
+        reverse("web:import"),
+        {"kind": "einvoice", "company": "FR1", "profile": "", "file": SimpleUploadedFile("f.xml", data, "text/xml")},
+    )
+    assert response.status_code == 200
+    assert b"F20260023" in response.content and b"104.90" in response.content
+    assert not Document.objects.filter(number="F20260023").exists()
+    client.post(reverse("web:import"), {"token": response.context["token"]}, follow=True)
+    doc = Document.objects.get(number="F20260023")
+    assert doc.original_file
