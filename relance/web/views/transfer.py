@@ -21,8 +21,8 @@ from relance.core import clock, errors, scope
 from relance.ingest import services as ingest
 from relance.ingest.einvoice import import_einvoice
 from relance.ingest.fec import import_fec
-from relance.ingest.rows import RowError
 from relance.ingest.models import ImportRun, MappingProfile
+from relance.ingest.rows import RowError
 from relance.orgs.models import Company
 
 CONTENT_TYPES = {
