@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "relance.collections",
     "relance.ingest",
     "relance.channels",
+    "relance.cashapp",
     "relance.web",
     "relance.api",
 ]

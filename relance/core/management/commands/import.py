@@ -22,7 +22,7 @@ class Command(RelanceCommand):
 
     def add_options(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="kind", required=True, metavar="{customers,documents,invoices,payments,fec,einvoice}"
+            dest="kind", required=True, metavar="{customers,documents,invoices,payments,fec,einvoice,statement}"
         )
         for kind in KINDS:
             p = sub.add_parser(kind, help=f"Import {kind} (see docs/imports.md for the layout).")
@@ -70,12 +70,23 @@ class Command(RelanceCommand):
         p.add_argument("files", type=Path, nargs="+", metavar="FILE")
         p.add_argument("--company", default="", help="Company code when the seller is not identified by its ids.")
         p.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        p = sub.add_parser(
+            "statement",
+            help="Import bank statements: camt.052/053/054 (any version), MT940, CFONB 120, OFX (detected from the "
+            "content); then match the incoming payments. See docs/cash-application.md.",
+        )
+        p.add_argument("files", type=Path, nargs="+", metavar="FILE")
+        p.add_argument("--company", default="", help="Company code when the statement's account is not registered.")
+        p.add_argument("--no-match", action="store_true", help="Load the lines only; do not run the matching.")
+        p.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def run(self, **options: Any) -> Any:
         if options["kind"] == "fec":
             return self._fec(**options)
         if options["kind"] == "einvoice":
             return self._einvoice(**options)
+        if options["kind"] == "statement":
+            return self._statement(**options)
         path: Path = options["file"]
         with progress(None, f"import {options['kind']}", enabled=not options.get("json")) as bar:
             result = services.import_file(
@@ -196,5 +207,24 @@ class Command(RelanceCommand):
                 self.stdout.write(self._json(data))
             raise CommandError(
                 f"{len(refused)} of {len(results)} file(s) refused; the others were imported.", returncode=2
+            )
+        return data
+
+    def _statement(self, **options: Any) -> dict[str, Any]:
+        from relance.cashapp.commands import import_statements
+
+        data, failed = import_statements(
+            actor=CLI_ACTOR,
+            paths=options["files"],
+            company=options["company"],
+            match=not options["no_match"],
+            say=self.say,
+            warn=self.stderr.write,
+        )
+        if failed:
+            if self.as_json:
+                self.stdout.write(self._json(data))
+            raise CommandError(
+                f"{failed} of {len(options['files'])} file(s) refused; the others were imported.", returncode=2
             )
         return data
