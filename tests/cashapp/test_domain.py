@@ -369,8 +369,8 @@ def test_a_proposal_round_trips_through_json():
 
 @pytest.mark.parametrize(
     ("name", "normal"),
-    [("Acme S.A.R.L.", "ACME"), ("Boulangerie Martin SARL", "BOULANGERIE MARTIN"), ("Société Générale SA", "SOCIETE GENERALE"),
-     ("THE WIDGET CO. LTD", "WIDGET"), ("Müller GmbH & Co. KG", "MULLER")],
+    [("Acme S.A.R.L.", "ACME"), ("Boulangerie Martin SARL", "BOULANGERIE MARTIN"),
+     ("Société Générale SA", "SOCIETE GENERALE"), ("THE WIDGET CO. LTD", "WIDGET"), ("Müller GmbH & Co. KG", "MULLER")],
 )  # fmt: skip
 def test_names_are_compared_without_legal_forms_or_accents(name, normal):
     assert domain.normal_name(name) == normal
