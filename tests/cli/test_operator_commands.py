@@ -182,3 +182,41 @@ def test_the_console_command_has_help_and_passes_django_commands_through(tmp_pat
         env=env,
     )
     assert bad.returncode == 2 and "not a valid SIREN" in bad.stderr
+
+
+def test_serve_runs_the_web_app_and_the_worker_and_stops_both(tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    env = _cli_env(tmp_path)
+    subprocess.run([sys.executable, "-m", "relance", "migrate", "-v0"], env=env, check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "relance", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
+                    status = response.status
+                    body = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200 and "Relance" in body
+        time.sleep(4)  # give the worker process time to start and say so
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert f"serving on http://127.0.0.1:{port}" in output
+    assert "Starting worker" in output and "shutting down gracefully" in output
+    assert "Traceback" not in output

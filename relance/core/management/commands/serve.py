@@ -31,7 +31,11 @@ class Command(RelanceCommand):
 
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "relance", "db_worker", "--interval", "1", "--no-reload"])
+            # its own session: a Ctrl+C (or a TERM to the group) reaches serve only, which stops the worker once,
+            # gracefully, instead of the worker seeing the signal twice and aborting its task
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "relance", "db_worker", "--interval", "1", "--no-reload"], start_new_session=True
+            )
         scheduler = None
         if not options["no_scheduler"]:
             scheduler = SchedulerThread()
