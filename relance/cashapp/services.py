@@ -368,17 +368,19 @@ def reversal_link(*, actor: Any, line: BankLine) -> tuple[bool, int]:
     if payment is not None and payment.customer_id and line.customer_id is None:
         line.customer_id = payment.customer_id
     line.save(update_fields=["reverses", "reversed_payment", "status", "customer", "updated_at"])
-    if original is not None and original.status != LineStatus.REVERSAL:
-        BankLine.objects.filter(pk=original.pk).update(status=LineStatus.REVERSAL, updated_at=clock.now())
     undone = 0
     if payment is not None and line.amount < 0:
         reason = RETURN_REASON.format(
             reason=f" ({line.return_reason})" if line.return_reason else "", line=line.pk, day=line.booking_date
         )
+        if original is not None and original.status == LineStatus.APPLIED:
+            undone += len(_reverse_application(actor, original, reason, line.booking_date))  # write-offs too
         live = Allocation.objects.filter(payment=payment, reverses__isnull=True, reversed_by__isnull=True)
         for allocation in live.order_by("id"):
             ledger.allocation_reverse(actor=actor, allocation=allocation, date=line.booking_date, reason=reason)
             undone += 1
+    if original is not None and original.status != LineStatus.REVERSAL:
+        BankLine.objects.filter(pk=original.pk).update(status=LineStatus.REVERSAL, updated_at=clock.now())
     audit.record(
         actor=actor,
         action="bankline.reversal",
@@ -393,3 +395,368 @@ def reversal_link(*, actor: Any, line: BankLine) -> tuple[bool, int]:
         company_id=line.company_id,
     )
     return True, undone
+
+
+# --- matching and application -------------------------------------------------------------------------------
+
+AUTO_SOURCE = "cashapp"
+PAYMENT_TIED = (
+    "The payment {reference} of this line already belongs to customer {customer} (its history ties it): "
+    "apply it to that customer, or ask an administrator to move it."
+)
+NOT_OPEN = "Document {number} is not an open invoice of customer {customer}."
+OVER_LINE = "The amounts ({total}) add up to more than the payment ({amount} {currency})."
+ALREADY_APPLIED = "This bank line is already applied; unapply it first."
+NOT_APPLIED = "This bank line is not applied."
+NOT_A_CREDIT = "Only incoming payments are applied to invoices."
+MATCHABLE = (LineStatus.NEW, LineStatus.REVIEW, LineStatus.UNIDENTIFIED)
+
+
+def config_for(company: Company) -> Any:
+    from .domain import MatchConfig
+    from .models import MatchSettings
+
+    settings_row = MatchSettings.objects.filter(company=company).first()
+    return MatchConfig.from_dict(settings_row.config if settings_row else {})
+
+
+@transaction.atomic
+def match_settings_set(*, actor: Any, company: Company, config: dict[str, Any]) -> Any:
+    """Save a company's matching settings after checking them (ValidationError says what is wrong)."""
+    from .domain import MatchConfig
+    from .models import MatchSettings
+
+    try:
+        checked = MatchConfig.from_dict(config)
+    except ValueError as exc:
+        raise errors.ValidationError(f"Matching settings: {exc}.", field="config")
+    row, _ = MatchSettings.objects.get_or_create(company=company)
+    before = dict(row.config)
+    row.config = {k: v for k, v in checked.as_dict().items() if k in config}
+    row.save()
+    audit.record(actor=actor, action="cashapp.settings", obj=row, changes={"before": before, "after": row.config})
+    return row
+
+
+def book_for(company: Company) -> Any:
+    """The company's open invoices, customers and learnt payer accounts, as the matcher sees them."""
+    from relance.core.vocab import DocumentType
+    from relance.ledger.models import Customer, Document
+
+    from .domain import Book, OpenItem, Payer
+    from .models import PayerAccount
+
+    items = (
+        OpenItem(pk, number, customer_id, currency, open_amount, issue, due, amount)
+        for pk, number, customer_id, currency, open_amount, issue, due, amount in Document.objects.filter(
+            company=company, type=DocumentType.INVOICE, open_amount__gt=0
+        )
+        .values_list("pk", "number", "customer_id", "currency", "open_amount", "issue_date", "due_date", "amount")
+        .iterator(chunk_size=20000)
+    )
+    payers = (
+        Payer(pk, reference, name)
+        for pk, reference, name in Customer.objects.filter(company=company)
+        .values_list("pk", "reference", "name")
+        .iterator(chunk_size=20000)
+    )
+    ibans = {
+        iban: (customer_id, times)
+        for iban, customer_id, times in PayerAccount.objects.filter(company=company).values_list(
+            "iban", "customer_id", "confirmations"
+        )
+    }
+    return Book.build(items, payers, ibans)
+
+
+def converter() -> Any:
+    """Conversion at the reference rates of the day (ledger.rates), memoised for one matching run."""
+    from relance.ledger import rates
+
+    cache: dict[tuple[str, dt.date], Decimal | None] = {}
+
+    def rate(currency: str, day: dt.date) -> Decimal | None:
+        if (currency, day) not in cache:
+            try:
+                cache[(currency, day)] = rates.rate_on(currency, day)
+            except rates.RateMissing:
+                cache[(currency, day)] = None
+        return cache[(currency, day)]
+
+    def convert(amount: Decimal, source: str, target: str, day: dt.date) -> Decimal | None:
+        from relance.core.money import quantize
+
+        a, b = rate(source, day), rate(target, day)
+        if a is None or b is None:
+            return None
+        return quantize(amount * rates.cross_rate(a, b), target)
+
+    return convert
+
+
+def facts(line: BankLine) -> Any:
+    from .domain import Line
+    from .parsers.base import INVALID_IBAN
+
+    text = " ".join(p for p in (line.remittance, line.additional_info, line.end_to_end_id) if p)
+    return Line(
+        id=line.pk,
+        amount=line.amount,
+        currency=line.currency,
+        booking_date=line.booking_date,
+        counterparty_name=line.counterparty_name,
+        counterparty_iban="" if INVALID_IBAN in (line.flags or []) else line.counterparty_iban,
+        text=text,
+        creditor_reference=line.creditor_reference,
+    )
+
+
+def lines_match(
+    *, actor: Any, line_ids: list[int] | None = None, company: Company | None = None, apply: bool = True
+) -> dict[str, int]:
+    """Match the incoming lines not yet applied; apply the sure ones (each in its own transaction), keep the
+    ranked proposals of the others for review. Returns counts."""
+    from . import domain
+
+    qs = BankLine.objects.filter(status__in=MATCHABLE, amount__gt=0, payment__isnull=True)
+    if line_ids is not None:
+        qs = qs.filter(pk__in=line_ids)
+    if company is not None:
+        qs = qs.filter(company=company)
+    counts = {"applied": 0, "review": 0, "unidentified": 0}
+    for company_id in sorted(set(qs.values_list("company_id", flat=True))):
+        comp = Company.objects.get(pk=company_id)
+        lines = {x.pk: x for x in qs.filter(company_id=company_id)}
+        book, config = book_for(comp), config_for(comp)
+        results = domain.match_lines([facts(x) for x in lines.values()], book, config, convert=converter())
+        for result in results:
+            line = lines[result.line_id]
+            best = result.best
+            with transaction.atomic():
+                line.proposal = {"decision": result.decision, "proposals": [p.as_dict() for p in result.proposals]}
+                line.confidence = best.confidence if best else None
+                line.status = (
+                    LineStatus.REVIEW if best and result.decision != domain.UNIDENTIFIED else (LineStatus.UNIDENTIFIED)
+                )
+                line.customer_id = best.customer_id if best and result.decision != domain.UNIDENTIFIED else None
+                line.save(update_fields=["proposal", "confidence", "status", "customer", "updated_at"])
+                if apply and result.decision == domain.AUTO and best is not None:
+                    line_apply(actor=actor, line=line, proposal=best, auto=True)
+                    counts["applied"] += 1
+                elif result.decision == domain.UNIDENTIFIED:
+                    counts["unidentified"] += 1
+                else:
+                    counts["review"] += 1
+    return counts
+
+
+def _method(line: BankLine) -> str:
+    from relance.core.vocab import PaymentMethod
+
+    code = line.transaction_code.upper()
+    if "DD" in code or code in ("B1", "B2"):
+        return PaymentMethod.DIRECT_DEBIT
+    if "CHK" in code or "CHQ" in code or code == "CHECK":
+        return PaymentMethod.CHECK
+    return PaymentMethod.TRANSFER
+
+
+@transaction.atomic
+def line_apply(*, actor: Any, line: BankLine, proposal: Any, auto: bool = False, learn: bool = False) -> BankLine:
+    """Book a line as a payment of its customer and allocate it as proposed; a difference within tolerance closes
+    the document as a write-off with its reason. Idempotent: the payment is keyed to the line."""
+    from relance.ledger.models import NON_CASH_SOURCES, Customer, Document
+
+    from . import domain
+
+    line = BankLine.objects.select_for_update().get(pk=line.pk)
+    if line.status == LineStatus.APPLIED:
+        raise errors.ValidationError(ALREADY_APPLIED, field="line")
+    if line.amount <= 0:
+        raise errors.ValidationError(NOT_A_CREDIT, field="line")
+    customer = Customer.objects.filter(pk=proposal.customer_id, company_id=line.company_id).first()
+    if customer is None:
+        raise errors.ValidationError("Choose a customer of this company.", field="customer")
+    if line.payment_id is not None:
+        payment = Payment.objects.get(pk=line.payment_id)
+        if payment.customer_id != customer.pk:
+            raise errors.ValidationError(
+                PAYMENT_TIED.format(reference=payment.reference, customer=payment.customer.reference), field="customer"
+            )
+    else:
+        payment, _ = ledger.payment_upsert(
+            actor=actor,
+            company=line.company,
+            customer=customer,
+            reference=f"BANK-{line.dedupe_key[:24]}",
+            date=line.booking_date,
+            currency=proposal.currency,
+            amount=proposal.amount,
+            method=_method(line),
+            bank_reference=line.end_to_end_id or line.bank_reference,
+            payer_name=line.counterparty_name,
+            source=AUTO_SOURCE,
+        )
+    allocations, write_offs = [], []
+    for share in proposal.shares:
+        doc = Document.objects.filter(pk=share.document_id, customer=customer).first()
+        if doc is None:
+            raise errors.ValidationError(
+                NOT_OPEN.format(number=share.number, customer=customer.reference), field="documents"
+            )
+        allocation = ledger.allocation_create(
+            actor=actor, target=doc, payment=payment, amount=share.amount, date=line.booking_date, source=AUTO_SOURCE
+        )
+        allocations.append(allocation.pk)
+    if proposal.difference_kind in domain.WRITE_OFF_KINDS and proposal.difference_document:
+        doc = Document.objects.get(pk=proposal.difference_document)
+        if doc.open_amount > 0:
+            labels = {domain.BANK_FEES: "bank fees", domain.DISCOUNT: "early-payment discount",
+                      domain.EXCHANGE: "exchange difference"}  # fmt: skip
+            closure = ledger.document_close(
+                actor=actor,
+                document=doc,
+                date=line.booking_date,
+                source=NON_CASH_SOURCES[1],
+                reason=f"{labels[proposal.difference_kind]} on bank line {line.pk}",
+            )
+            write_offs.append(closure.pk)
+    line.payment, line.customer, line.status = payment, customer, LineStatus.APPLIED
+    line.confidence = proposal.confidence
+    line.proposal = {
+        **(line.proposal or {}),
+        "applied": {
+            "proposal": proposal.as_dict(),
+            "payment": payment.pk,
+            "allocations": allocations,
+            "write_offs": write_offs,
+            "auto": auto,
+            "by": audit.actor_label(actor),
+        },
+    }
+    line.save()
+    audit.record(
+        actor=actor,
+        action="bankline.apply",
+        obj=line,
+        changes={"payment": payment.reference, "allocations": allocations, "write_offs": write_offs, "auto": auto},
+        message="; ".join(proposal.reasons),
+    )
+    if learn:
+        payer_account_learn(actor=actor, line=line, customer=customer)
+    return line
+
+
+@transaction.atomic
+def line_unapply(*, actor: Any, line: BankLine, reason: str = "") -> BankLine:
+    """Undo an application exactly: reverse the allocations and write-offs it made. The payment stays (the cash
+    came in), unallocated; the line goes back to review."""
+    line = BankLine.objects.select_for_update().get(pk=line.pk)
+    applied = (line.proposal or {}).get("applied")
+    if line.status != LineStatus.APPLIED or not applied:
+        raise errors.ValidationError(NOT_APPLIED, field="line")
+    undone = _reverse_application(actor, line, reason or f"Unapplied bank line {line.pk}")
+    line.proposal = {**line.proposal, "applied": None, "unapplied": applied}
+    line.status = LineStatus.REVIEW
+    line.save(update_fields=["proposal", "status", "updated_at"])
+    audit.record(actor=actor, action="bankline.unapply", obj=line, changes={"reversed": undone}, message=reason)
+    return line
+
+
+def _reverse_application(actor: Any, line: BankLine, reason: str, day: dt.date | None = None) -> list[int]:
+    applied = (line.proposal or {}).get("applied") or {}
+    ids = list(applied.get("write_offs", [])) + list(applied.get("allocations", []))
+    undone = []
+    for allocation in Allocation.objects.filter(pk__in=ids, reversed_by__isnull=True).order_by("-id"):
+        ledger.allocation_reverse(actor=actor, allocation=allocation, date=day or clock.today(), reason=reason)
+        undone.append(allocation.pk)
+    return undone
+
+
+@transaction.atomic
+def line_confirm(
+    *, actor: Any, line: BankLine, customer_id: int, shares: list[tuple[int, Decimal]], reasons: tuple[str, ...] = ()
+) -> BankLine:
+    """A collector's decision: this customer, these documents and amounts (a suggestion confirmed, edited or
+    split). Applied at once; confirming teaches the payer's IBAN → customer."""
+    from relance.ledger.models import Customer, Document
+
+    from . import domain
+
+    line = BankLine.objects.select_for_update().get(pk=line.pk)
+    customer = Customer.objects.filter(pk=customer_id, company_id=line.company_id).first()
+    if customer is None:
+        raise errors.ValidationError("Choose a customer of this company.", field="customer")
+    docs = {d.pk: d for d in Document.objects.filter(pk__in=[pk for pk, _ in shares], customer=customer)}
+    chosen: list[domain.Share] = []
+    currency = ""
+    for pk, amount in shares:
+        doc = docs.get(pk)
+        if doc is None or doc.open_amount <= 0:
+            raise errors.ValidationError(NOT_OPEN.format(number=pk, customer=customer.reference), field="documents")
+        if amount <= 0 or amount > doc.open_amount:
+            raise errors.ValidationError(
+                f"{doc.number}: the amount must be above 0 and at most its open amount ({doc.open_amount}).",
+                field="documents",
+            )
+        currency = currency or doc.currency
+        if doc.currency != currency:
+            raise errors.ValidationError("Choose documents of one currency.", field="documents")
+        chosen.append(domain.Share(doc.pk, doc.number, amount))
+    currency = currency or line.currency
+    amount = line.amount
+    rate = None
+    if currency != line.currency:
+        converted = converter()(line.amount, line.currency, currency, line.booking_date)
+        if converted is None:
+            raise errors.ValidationError(
+                f"No {line.currency}/{currency} rate on {line.booking_date}.", field="currency"
+            )
+        amount, rate = converted, converted / line.amount
+    total = sum((s.amount for s in chosen), Decimal(0))
+    if total > amount:
+        raise errors.ValidationError(OVER_LINE.format(total=total, amount=amount, currency=currency), field="documents")
+    proposal = domain.Proposal(
+        customer_id=customer.pk,
+        shares=tuple(chosen),
+        confidence=Decimal(1),
+        reasons=reasons or ("Confirmed by a collector.",),
+        rule="confirmed",
+        currency=currency,
+        amount=amount,
+        difference=amount - total,
+        difference_kind=domain.OVERPAYMENT if amount > total else domain.NONE,
+        rate=rate,
+    )
+    return line_apply(actor=actor, line=line, proposal=proposal, learn=True)
+
+
+@transaction.atomic
+def payer_account_learn(*, actor: Any, line: BankLine, customer: Any) -> Any:
+    """Remember that the line's payer account belongs to ``customer`` (moved if it was another's)."""
+    from .models import PayerAccount
+    from .parsers.base import INVALID_IBAN
+
+    if not line.counterparty_iban or INVALID_IBAN in (line.flags or []):
+        return None
+    row = (
+        PayerAccount.objects.select_for_update().filter(company_id=line.company_id, iban=line.counterparty_iban).first()
+    )
+    if row is None:
+        row = PayerAccount.objects.create(
+            company_id=line.company_id,
+            iban=line.counterparty_iban,
+            customer=customer,
+            created_by=actor if isinstance(actor, User) else None,
+        )
+        audit.record(actor=actor, action="payeraccount.create", obj=row, changes={"iban": row.iban})
+        return row
+    if row.customer_id != customer.pk:
+        before = row.customer_id
+        row.customer, row.confirmations = customer, 1
+        row.save()
+        audit.record(actor=actor, action="payeraccount.move", obj=row, changes={"customer": [before, customer.pk]})
+        return row
+    row.confirmations += 1
+    row.save(update_fields=["confirmations", "updated_at"])
+    return row
