@@ -143,6 +143,7 @@ def test_ledger_check_passes_on_a_sound_ledger(world):
 def _cli_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["RELANCE_SQLITE_PATH"] = str(tmp_path / "cli.sqlite3")
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"  # as an operator runs it, not the test settings
     return env
 
 
