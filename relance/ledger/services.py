@@ -163,6 +163,27 @@ def _clean_customer(company: Company, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _entity_of(customer: Customer) -> LegalEntity:
+    return legal_entity_resolve(
+        company=customer.company,
+        reference=customer.reference,
+        name=customer.name,
+        country=customer.country,
+        siren=customer.siren,
+        vat_number=customer.vat_number,
+    )
+
+
+def _save_update(actor: Any, obj: Any, before: dict[str, Any], action: str) -> str:
+    """Save ``obj`` and audit its changes since ``before``: "updated", or "unchanged" (nothing written)."""
+    changes = audit.diff(before, audit.snapshot(obj))
+    if not changes:
+        return "unchanged"
+    obj.save()
+    audit.record(actor=actor, action=action, obj=obj, changes=changes)
+    return "updated"
+
+
 @transaction.atomic
 def customer_upsert(*, actor: Any, company: Company, reference: str, **data: Any) -> tuple[Customer, str]:
     """Create or update the customer ``reference`` of ``company``.
@@ -182,14 +203,7 @@ def customer_upsert(*, actor: Any, company: Company, reference: str, **data: Any
             if required not in clean:
                 raise errors.ValidationError(f"A new customer needs a {required}.", field=required)
         customer = Customer(company=company, reference=reference, **clean)
-        customer.legal_entity = legal_entity_resolve(
-            company=company,
-            reference=reference,
-            name=customer.name,
-            country=customer.country,
-            siren=customer.siren,
-            vat_number=customer.vat_number,
-        )
+        customer.legal_entity = _entity_of(customer)
         customer.save()
         audit.record(actor=actor, action="customer.create", obj=customer, changes=audit.snapshot(customer))
         return customer, "created"
@@ -197,20 +211,8 @@ def customer_upsert(*, actor: Any, company: Company, reference: str, **data: Any
     for key, value in clean.items():
         setattr(customer, key, value)
     if any(k in clean for k in ("siren", "vat_number")):
-        customer.legal_entity = legal_entity_resolve(
-            company=company,
-            reference=reference,
-            name=customer.name,
-            country=customer.country,
-            siren=customer.siren,
-            vat_number=customer.vat_number,
-        )
-    changes = audit.diff(before, audit.snapshot(customer))
-    if not changes:
-        return customer, "unchanged"
-    customer.save()
-    audit.record(actor=actor, action="customer.update", obj=customer, changes=changes)
-    return customer, "updated"
+        customer.legal_entity = _entity_of(customer)
+    return customer, _save_update(actor, customer, before, "customer.update")
 
 
 @transaction.atomic
@@ -361,12 +363,7 @@ def document_upsert(
     doc.customer = customer
     doc.open_amount = values["amount"] - allocated
     doc.settled_on = doc.settled_on if doc.open_amount == 0 else None
-    changes = audit.diff(before, audit.snapshot(doc))
-    if not changes:
-        return doc, "unchanged"
-    doc.save()
-    audit.record(actor=actor, action="document.update", obj=doc, changes=changes)
-    return doc, "updated"
+    return doc, _save_update(actor, doc, before, "document.update")
 
 
 @transaction.atomic
@@ -429,12 +426,7 @@ def payment_upsert(
     for key, value in values.items():
         setattr(payment, key, value)
     payment.unallocated_amount = amount_d - allocated
-    changes = audit.diff(before, audit.snapshot(payment))
-    if not changes:
-        return payment, "unchanged"
-    payment.save()
-    audit.record(actor=actor, action="payment.update", obj=payment, changes=changes)
-    return payment, "updated"
+    return payment, _save_update(actor, payment, before, "payment.update")
 
 
 @transaction.atomic
