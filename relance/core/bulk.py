@@ -2,19 +2,25 @@
 
 Used where the ORM's per-object overhead dominates (imports of hundreds of thousands of rows).
 Values are adapted once per column with the database backend's own adapters, so what is written
-is exactly what the ORM would write (dates, aware timestamps, decimals, JSON).
+is exactly what the ORM would write (dates, aware timestamps, decimals, JSON). Columns whose
+adapter is the identity on this backend (decimals everywhere, dates on PostgreSQL) are passed
+through untouched, and only the columns that need it are adapted, value by value.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 Adapter = Callable[[Any], Any] | None
+
+_PROBE_DATE = dt.date(2000, 1, 1)
 
 
 def _adapter(field: models.Field) -> Adapter:
@@ -22,8 +28,12 @@ def _adapter(field: models.Field) -> Adapter:
     if isinstance(field, models.DateTimeField):
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
-        return ops.adapt_datefield_value
+        if type(ops).adapt_datefield_value is BaseDatabaseOperations.adapt_datefield_value:
+            return str  # exactly what the base adapter does (SQLite): 'YYYY-MM-DD'
+        return None if ops.adapt_datefield_value(_PROBE_DATE) is _PROBE_DATE else ops.adapt_datefield_value
     if isinstance(field, models.DecimalField):
+        if type(ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value:
+            return None  # the identity: the driver takes Decimal as it is
         return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
     if isinstance(field, models.JSONField):
         return lambda v: json.dumps(v, cls=DjangoJSONEncoder)
@@ -38,11 +48,38 @@ class _Statement:
         self.fields = [model._meta.get_field(name) for name in fields]
         self.adapters = [_adapter(f) for f in self.fields]
 
+    def _adapting(self, adapters: Sequence[Adapter]) -> Callable[[Sequence[Any]], Sequence[Any]] | None:
+        """A function adapting one row (only the columns that need it), or None when no column does."""
+        todo = [(i, a) for i, a in enumerate(adapters) if a is not None]
+        width = len(adapters)
+        if not todo:
+
+            def check(row: Sequence[Any]) -> Sequence[Any]:
+                if len(row) != width:
+                    raise ValueError(f"expected {width} values, got {len(row)}")
+                return row
+
+            return check
+
+        def adapt(row: Sequence[Any]) -> Sequence[Any]:
+            if len(row) != width:
+                raise ValueError(f"expected {width} values, got {len(row)}")
+            out = list(row)
+            for i, a in todo:
+                v = out[i]
+                if v is not None:
+                    out[i] = a(v)
+            return out
+
+        return adapt
+
     def adapt(self, row: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(a(v) if a is not None and v is not None else v for a, v in zip(self.adapters, row, strict=True))
 
     def run(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        params = [self.adapt(r) for r in rows]
+        adapt = self._adapting(self.adapters)
+        assert adapt is not None
+        params = [adapt(r) for r in rows]
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
@@ -75,11 +112,9 @@ class Inserter(_Statement):
             a(v) if a is not None and v is not None else v
             for a, v in zip(self.adapters[split:], constants, strict=True)
         )
-        variable = self.adapters[:split]
-        params = [
-            (*(a(v) if a is not None and v is not None else v for a, v in zip(variable, row, strict=True)), *fixed)
-            for row in rows
-        ]
+        adapt = self._adapting(self.adapters[:split])
+        assert adapt is not None
+        params = [(*adapt(row), *fixed) for row in rows]
         if params:
             with connection.cursor() as cursor:
                 cursor.executemany(self.sql, params)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from relance.core.money import is_currency, minor_units
 
@@ -276,8 +277,7 @@ class CustomerRecord:
     phone: str
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
+class DocumentRecord(NamedTuple):
     row: int
     company: str
     customer_ref: str
@@ -291,8 +291,7 @@ class DocumentRecord:
     corrects_number: str
 
 
-@dataclass(frozen=True)
-class PaymentRecord:
+class PaymentRecord(NamedTuple):
     row: int
     company: str
     customer_ref: str
@@ -405,3 +404,212 @@ def parse_payment(row: Row, default_company: str = "") -> PaymentRecord | None:
 
 
 PARSERS = {"customers": parse_customer, "documents": parse_document, "payments": parse_payment}
+
+
+# --- the fast path ---------------------------------------------------------------------------------
+#
+# Most rows of a large file are well formed. For those, the parsers below build the same record as
+# parse_document / parse_payment without a Row object, looking each column up once and memoising
+# what many rows share (dates, currencies, companies, type codes). They are optimistic: on the first
+# doubt (an empty required cell, an amount that is not plain digits, any check that would fail) they
+# answer None, and the caller runs the exact parser above, which gives the record or its errors.
+# So errors always come from one place, and a record is the same whichever path built it.
+
+FastParser = Callable[[int, dict[str, str]], Any]
+_PLAIN_AMOUNTS = {
+    places: re.compile(rf"[0-9]+(?:\.[0-9]{{1,{places}}})?" if places else r"[0-9]+") for places in range(5)
+}
+_MEMO_LIMIT = 50_000  # entries per memo: malformed files cannot grow them without bound
+_ZERO = Decimal(0)
+
+
+def _cell(raw: dict[str, str], source: str, default: str) -> str:
+    value = raw.get(source)
+    if value:
+        value = value.strip()
+        if value:
+            return value
+    return default
+
+
+class _Shared:
+    """What the rows of one file share: parsed dates, currencies and company codes."""
+
+    def __init__(self, profile: Profile, default_company: str) -> None:
+        self.profile = profile
+        self.default_company = default_company
+        self.dates: dict[str, dt.date | None] = {}
+        self.currencies: dict[str, tuple[str, re.Pattern[str]] | None] = {}
+        self.companies: dict[str, str | None] = {}
+        self.plain = not profile.thousands_separator.strip() and profile.decimal_separator in ("", ".")
+        self.defaults = {c: str(v).strip() for c, v in profile.defaults.items()}
+
+    def source(self, column: str) -> tuple[str, str]:
+        return self.profile.source(column), self.defaults.get(column, "")
+
+    def date(self, text: str) -> dt.date | None:
+        try:
+            return self.dates[text]
+        except KeyError:
+            pass
+        try:
+            value: dt.date | None = parse_date(text, self.profile) if text else None
+        except BadValue:
+            value = None
+        if len(self.dates) >= _MEMO_LIMIT:
+            self.dates.clear()
+        self.dates[text] = value
+        return value
+
+    def currency(self, text: str) -> tuple[str, re.Pattern[str]] | None:
+        try:
+            return self.currencies[text]
+        except KeyError:
+            pass
+        code = text.upper()
+        found = (code, _PLAIN_AMOUNTS.get(minor_units(code), _PLAIN_AMOUNTS[0])) if is_currency(code) else None
+        if len(self.currencies) >= _MEMO_LIMIT:
+            self.currencies.clear()
+        self.currencies[text] = found
+        return found
+
+    def company(self, text: str) -> str | None:
+        try:
+            return self.companies[text]
+        except KeyError:
+            pass
+        code = text.upper() or self.default_company
+        found = code if code and not (self.default_company and code != self.default_company) else None
+        if len(self.companies) >= _MEMO_LIMIT:
+            self.companies.clear()
+        self.companies[text] = found
+        return found
+
+
+def _fast_documents(profile: Profile, default_company: str) -> FastParser | None:
+    if profile.sign != "type":
+        return None
+    shared = _Shared(profile, default_company)
+    if not shared.plain:
+        return None
+    company_s, company_d = shared.source("company")
+    customer_s, customer_d = shared.source("customer_ref")
+    number_s, number_d = shared.source("number")
+    type_s, type_d = shared.source("type")
+    issue_s, issue_d = shared.source("issue_date")
+    due_s, due_d = shared.source("due_date")
+    currency_s, currency_d = shared.source("currency")
+    amount_s, amount_d = shared.source("amount")
+    tax_s, tax_d = shared.source("tax_amount")
+    corrects_s, corrects_d = shared.source("corrects_number")
+    type_values = profile.type_values
+    types: dict[str, str | None] = {}
+    date, currency_of, company_of = shared.date, shared.currency, shared.company
+
+    def parse(number: int, raw: dict[str, str]) -> DocumentRecord | None:
+        company = company_of(_cell(raw, company_s, company_d))
+        customer_ref = _cell(raw, customer_s, customer_d)
+        doc_number = _cell(raw, number_s, number_d)
+        currency = currency_of(_cell(raw, currency_s, currency_d))
+        if company is None or not customer_ref or not doc_number or currency is None:
+            return None
+        plain = currency[1].fullmatch
+        text = _cell(raw, amount_s, amount_d)
+        if not plain(text):
+            return None
+        amount = Decimal(text)
+        text = _cell(raw, tax_s, tax_d)
+        if text:
+            if not plain(text):
+                return None
+            tax = Decimal(text)
+            if tax > amount:
+                return None
+        else:
+            tax = _ZERO
+        if amount <= 0:
+            return None
+        text = _cell(raw, type_s, type_d)
+        try:
+            doc_type = types[text]
+        except KeyError:
+            doc_type = type_values.get(text, text.lower()) if text else None
+            doc_type = doc_type if doc_type in ("invoice", "credit_note") else None
+            types[text] = doc_type
+        issue = date(_cell(raw, issue_s, issue_d))
+        due = date(_cell(raw, due_s, due_d))
+        if doc_type is None or issue is None or due is None or due < issue:
+            return None
+        return DocumentRecord(
+            number,
+            company,
+            customer_ref,
+            doc_number,
+            doc_type,
+            issue,
+            due,
+            currency[0],
+            amount,
+            tax or _ZERO,
+            _cell(raw, corrects_s, corrects_d),
+        )
+
+    return parse
+
+
+def _fast_payments(profile: Profile, default_company: str) -> FastParser | None:
+    shared = _Shared(profile, default_company)
+    if not shared.plain:
+        return None
+    company_s, company_d = shared.source("company")
+    customer_s, customer_d = shared.source("customer_ref")
+    reference_s, reference_d = shared.source("reference")
+    date_s, date_d = shared.source("date")
+    currency_s, currency_d = shared.source("currency")
+    amount_s, amount_d = shared.source("amount")
+    invoice_s, invoice_d = shared.source("invoice_number")
+    allocated_s, allocated_d = shared.source("allocated_amount")
+    date, currency_of, company_of = shared.date, shared.currency, shared.company
+
+    def parse(number: int, raw: dict[str, str]) -> PaymentRecord | None:
+        company = company_of(_cell(raw, company_s, company_d))
+        reference = _cell(raw, reference_s, reference_d)
+        currency = currency_of(_cell(raw, currency_s, currency_d))
+        day = date(_cell(raw, date_s, date_d))
+        if company is None or not reference or currency is None or day is None:
+            return None
+        plain = currency[1].fullmatch
+        text = _cell(raw, amount_s, amount_d)
+        if not plain(text):
+            return None
+        amount = Decimal(text)
+        if amount <= 0:
+            return None
+        invoice = _cell(raw, invoice_s, invoice_d)
+        text = _cell(raw, allocated_s, allocated_d)
+        if text:
+            if not invoice or not plain(text):
+                return None
+            allocated: Decimal | None = Decimal(text)
+            if allocated <= 0:  # type: ignore[operator]
+                return None
+        else:
+            allocated = amount if invoice else None
+        return PaymentRecord(
+            number, company, _cell(raw, customer_s, customer_d), reference, day, currency[0], amount, invoice, allocated
+        )
+
+    return parse
+
+
+def fast_parser(kind: str, profile: Profile, default_company: str = "") -> FastParser | None:
+    """A parser for the well-formed rows of ``kind`` (None: the layout or profile has none; use PARSERS).
+
+    ``parser(row_number, raw)`` returns the record that PARSERS[kind] would return, or None when the row
+    needs the exact parser (it may be valid in a form the fast path does not read, or invalid).
+    """
+    if kind == "documents":
+        return _fast_documents(profile, default_company)
+    if kind == "payments":
+        return _fast_payments(profile, default_company)
+    return None

@@ -23,10 +23,11 @@ from relance.orgs.models import User
 from . import loaders
 from .models import ImportRun, MappingProfile
 from .readers import Table, open_table
-from .rows import KINDS, LAYOUTS, PARSERS, Profile, Row, RowError, missing_columns
+from .rows import KINDS, LAYOUTS, PARSERS, Profile, Row, RowError, fast_parser, missing_columns
 from .snapshot import Snapshot
 
-BATCH = 2000
+BATCH = 2000  # rows per loader call
+MAX_BATCH = 50 * BATCH  # a payment of more rows than this is cut all the same (memory stays bounded)
 MAX_REPORTED_ERRORS = 1000
 KIND_ALIASES = {"invoices": "documents"}
 
@@ -115,25 +116,46 @@ def _batches(
     raw_rows: dict[int, dict[str, str]] | None,
     snapshot: Snapshot | None = None,
 ) -> Iterator[tuple[list[Any], list[RowError], int]]:
+    """The file's records in batches of about BATCH rows, with the errors of the rows that did not parse.
+
+    A batch of payments never ends between two rows of one payment (rows with one reference are contiguous):
+    the loader must see a payment whole. Memory holds one batch.
+    """
     parse = PARSERS[kind]
+    fast = fast_parser(kind, profile, default_company)
+    grouped = kind == "payments"
     records: list[Any] = []
     bad: list[RowError] = []
     read = 0
+    full = False
+    path = table.path
     for number, raw in table.rows:
-        read += 1
-        row = Row(table.path, number, raw, profile)
-        record = parse(row, default_company)
-        if snapshot is not None:
-            snapshot.see(row.text("number"))
-        if raw_rows is not None:
-            raw_rows[number] = raw
+        record = fast(number, raw) if fast is not None else None
+        row = None
         if record is None:
-            bad.extend(row.errors)
-        else:
-            records.append(record)
-        if len(records) + len(bad) >= BATCH:
+            row = Row(path, number, raw, profile)
+            record = parse(row, default_company)
+        if full and not (
+            grouped
+            and record is not None
+            and records
+            and record.reference == records[-1].reference
+            and record.company == records[-1].company
+            and len(records) < MAX_BATCH
+        ):
             yield records, bad, read
             records, bad, read = [], [], 0
+        read += 1
+        if record is not None:
+            records.append(record)
+        else:
+            assert row is not None
+            bad.extend(row.errors)
+        if snapshot is not None:
+            snapshot.see(record.number if record is not None else row.text("number"))  # type: ignore[union-attr]
+        if raw_rows is not None:
+            raw_rows[number] = raw
+        full = len(records) + len(bad) >= BATCH
     if records or bad or read:
         yield records, bad, read
 
@@ -197,6 +219,7 @@ def import_file(
         source=source,
         started_at=run.started_at,
         column=lambda c: prof.source(reverse_columns.get(c, c)),
+        emit_events=not preview,  # webhook events go out with what a file import writes, as the bulk API's do
     )
     all_errors: list[RowError] = []
     error_count = 0
