@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, customers, documents, home, transfer
+from .views import auth, cashapp, customers, documents, home, transfer
 
 app_name = "web"
 urlpatterns = [
@@ -16,4 +16,6 @@ urlpatterns = [
     path("documents/<int:pk>/file/", documents.document_file, name="document_file"),
     path("exports/<str:kind>.<str:fmt>", transfer.export, name="export"),
     path("imports/", transfer.import_file, name="import"),
+    path("cash/", cashapp.cash_queue, name="cash_queue"),
+    path("cash/<int:pk>/", cashapp.cash_line, name="cash_line"),
 ]
