@@ -48,6 +48,9 @@ OVERPAYMENT = "overpayment"  # left unallocated on the customer's account
 WRITE_OFF_KINDS = (BANK_FEES, DISCOUNT, EXCHANGE)
 
 Converter = Callable[[Decimal, str, str, dt.date], Decimal | None]
+_NON_ALNUM = re.compile(r"[^0-9A-Z]")
+_SPLIT = re.compile(r"[^0-9A-Z]+")
+_NON_DIGIT = re.compile(r"\D")
 
 LEGAL_FORMS = frozenset(
     "SA SAS SASU SARL EURL SNC SCI SCOP SELARL GIE EI EIRL SE AG GMBH KG OHG UG BV NV VOF LTD LIMITED PLC LLP LLC "
@@ -273,9 +276,9 @@ def _ascii(text: str) -> str:
 def number_keys(number: str) -> tuple[str, ...]:
     """The keys an invoice number is known by: its letters and digits (``INV-2024/0012`` → ``INV20240012``) and,
     when it has at least 5 digits, its digits without leading zeros (``20240012``)."""
-    compact = re.sub(r"[^0-9A-Z]", "", _ascii(number))
+    compact = _NON_ALNUM.sub("", _ascii(number))
     keys = [compact] if compact else []
-    digits = re.sub(r"\D", "", compact).lstrip("0")
+    digits = _NON_DIGIT.sub("", compact).lstrip("0")
     if len(digits) >= 5 and digits != compact:
         keys.append(digits)
     return tuple(keys)
@@ -284,7 +287,7 @@ def number_keys(number: str) -> tuple[str, ...]:
 def text_candidates(text: str) -> list[str]:
     """Candidate references in a free text: each token, and runs of 2–3 adjacent tokens joined (a number written
     ``F 2024 0012`` or ``INV-2024-0012``), compacted; plus their digits without leading zeros."""
-    tokens = [t for t in re.split(r"[^0-9A-Z]+", _ascii(text)) if t]
+    tokens = [t for t in _SPLIT.split(_ascii(text)) if t]
     out: dict[str, None] = {}
     for i in range(len(tokens)):
         for size in (1, 2, 3):
@@ -294,7 +297,7 @@ def text_candidates(text: str) -> list[str]:
             if size > 1 and not any(c.isdigit() for c in tokens[i + size - 1]):
                 continue
             out.setdefault(joined, None)
-            digits = re.sub(r"\D", "", joined).lstrip("0")
+            digits = _NON_DIGIT.sub("", joined).lstrip("0")
             if len(digits) >= 5:
                 out.setdefault(digits, None)
     return list(out)
@@ -305,7 +308,7 @@ def normal_name(name: str) -> str:
     text = _ascii(name)
     text = re.sub(r"\b([A-Z])\.(?=[A-Z]\.)", r"\1", text)  # S.A.R.L. → SARL.
     text = re.sub(r"(?<=\b[A-Z])\.", "", text)
-    words = [w for w in re.split(r"[^0-9A-Z]+", text) if w and w not in LEGAL_FORMS]
+    words = [w for w in _SPLIT.split(text) if w and w not in LEGAL_FORMS]
     return " ".join(words)
 
 
@@ -356,7 +359,7 @@ class Book:
         book = cls()
         for p in payers:
             book.payers[p.id] = p
-            ref = re.sub(r"[^0-9A-Z]", "", _ascii(p.reference))
+            ref = _NON_ALNUM.sub("", _ascii(p.reference))
             if len(ref) >= 4:
                 book.by_reference[ref] = p.id
             name = normal_name(p.name)
@@ -449,7 +452,7 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                 for item_id in book.by_key.get(candidate, ()):
                     item = book.items.get(item_id)
                     if item is not None:
-                        exact = not candidate.isdigit() or candidate == re.sub(r"[^0-9A-Z]", "", _ascii(item.number))
+                        exact = not candidate.isdigit() or candidate == _NON_ALNUM.sub("", _ascii(item.number))
                         per_customer[item.customer_id].append((item_id, exact))
             cut: set[int] = set()
             if not per_customer:
@@ -501,7 +504,7 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
 def _truncated(text: str, book: Book) -> list[int]:
     """Open items whose number begins with the last reference-like token of the text (the bank cut it short):
     only when exactly one number does, and the token has at least 6 characters with a digit."""
-    tokens = [t for t in re.split(r"[^0-9A-Z]+", _ascii(text)) if t]
+    tokens = [t for t in _SPLIT.split(_ascii(text)) if t]
     for size in (1, 2):
         if len(tokens) < size:
             break
@@ -701,7 +704,7 @@ def propose_for(
     line: Line, customer_id: int, ev: _Evidence, book: Book, config: MatchConfig, convert: Converter | None
 ) -> list[Proposal]:
     """Document proposals for one candidate customer, per the document rules in order."""
-    items = [book.items[i] for i in book.by_customer.get(customer_id, ()) if i in book.items]
+    items = [book.items[i] for i in book.by_customer.get(customer_id, ())]
     base = ev.confidence
     reasons = [r for _, _, r in sorted(ev.scores, key=lambda s: (-s[0], s[1]))]
     out: list[Proposal] = []
@@ -717,7 +720,16 @@ def propose_for(
         converted = rate is not None
         conv = [f"Converted from {_money(line.amount, line.currency)} at the rate of {line.booking_date} ({rate})."]
         extra = conv if converted else []
+        named_ids = set(ev.documents)
         for rule in config.document_rules:
+            # once a proposal explains the whole amount, the costlier rules have nothing to add
+            explained = any(p.difference_kind != UNDERPAYMENT and p.shares for p in out)
+            if rule in ("combination", "oldest_first") and explained:
+                continue
+            if rule == "exact_amount" and any(
+                p.rule == "referenced" and p.difference_kind != UNDERPAYMENT for p in out
+            ):
+                continue  # the invoices named account for the amount
             if rule == "referenced":
                 named = [book.items[i] for i in ev.documents if i in book.items and book.items[i].currency == currency]
                 if not named:
@@ -738,6 +750,9 @@ def propose_for(
                     else f"The amount equals the open amount of {len(same)} invoices: the oldest, {same[0].number}."
                 )
                 factor = Decimal("0.97") if unique else Decimal("0.7")
+                if named_ids and same[0].id not in named_ids:
+                    factor *= Decimal("0.8")  # the text names other invoices
+                    why += " The transfer text names other invoices."
                 out.append(
                     _proposal(customer_id, [same[0]], paid, line, config, rule, base * factor,
                               reasons + extra + [why], converted, rate)
@@ -752,6 +767,8 @@ def propose_for(
                     f"The amount equals the sum of {len(subset)} open invoices ({', '.join(i.number for i in subset)})."
                 )
                 factor = Decimal("0.95") if unique else Decimal("0.65")
+                if named_ids and not named_ids & {i.id for i in subset}:
+                    factor *= Decimal("0.8")
                 if not unique:
                     why += " Other combinations add up too: the oldest is proposed."
                 out.append(
