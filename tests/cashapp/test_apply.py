@@ -203,3 +203,19 @@ def test_documents_settled_elsewhere_are_not_proposed(setup):
     Document.objects.filter(pk=docs["A2"].pk).update(open_amount=0)
     counts = load_and_match(tmp, [{"amount": "300.00", "text": "FA-2026-0002"}])
     assert counts["applied"] == 0
+
+
+def test_the_import_command_matches_the_new_lines(setup, tmp_path):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    world, tmp, docs = setup
+    path = write(tmp, "cli.xml", [{"amount": "300.00", "text": "FA-2026-0002"}, {"amount": "5.00", "name": "X"}])
+    out = StringIO()
+    call_command("import", "statement", str(path), "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["matching"] == {"applied": 1, "review": 0, "unidentified": 1}
+    docs["A2"].refresh_from_db()
+    assert docs["A2"].open_amount == 0
