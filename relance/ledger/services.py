@@ -413,8 +413,13 @@ def payment_upsert(
         return payment, "created"
     before = audit.snapshot(payment)
     allocated = payment.amount - payment.unallocated_amount
+    # A payment whose allocations were all reversed may move to another customer (cash applied to the wrong
+    # payer, then unapplied); its currency stays fixed once it has any allocation history.
     has_history = payment.allocations.exists()
-    if has_history and (payment.customer_id != (customer.pk if customer else None) or payment.currency != currency):
+    has_live = payment.allocations.filter(reverses__isnull=True, reversed_by__isnull=True).exists()
+    if (has_live and payment.customer_id != (customer.pk if customer else None)) or (
+        has_history and payment.currency != currency
+    ):
         raise errors.ValidationError(
             f"Payment {reference} has allocations; its customer and currency cannot change.", field="customer_ref"
         )

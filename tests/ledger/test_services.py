@@ -298,3 +298,20 @@ def test_customer_balances_per_currency(fr, customer, world_user=None):
     assert balances["EUR"].invoices_open == Decimal("100.00") and balances["EUR"].overdue == Decimal("100.00")
     assert balances["EUR"].net == Decimal("70.00")
     assert balances["USD"].overdue == Decimal("0.00")
+
+
+def test_a_payment_fully_unapplied_may_move_to_another_customer(fr, customer):
+    other, _ = services.customer_upsert(actor="test", company=fr, reference="C2", name="Other", country="FR")
+    doc = invoice(fr, customer, amount="100.00")
+    p = pay(fr, customer, "P1", "100.00")
+    alloc = services.allocation_create(actor="test", target=doc, payment=p, amount="100.00", date=D)
+    with pytest.raises(errors.ValidationError, match="cannot change"):
+        pay(fr, other, "P1", "100.00")
+    services.allocation_reverse(actor="test", allocation=alloc, date=D)
+    moved = pay(fr, other, "P1", "100.00")
+    assert moved.customer_id == other.pk and moved.unallocated_amount == Decimal("100.00")
+    with pytest.raises(errors.ValidationError, match="cannot change"):
+        services.payment_upsert(
+            actor="test", company=fr, customer=other, reference="P1", date=D, currency="USD", amount="100.00"
+        )
+    assert selectors.check_invariants() == []
