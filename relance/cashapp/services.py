@@ -580,8 +580,24 @@ def line_apply(*, actor: Any, line: BankLine, proposal: Any, auto: bool = False,
     if line.payment_id is not None:
         payment = Payment.objects.get(pk=line.payment_id)
         if payment.customer_id != customer.pk:
-            raise errors.ValidationError(
-                PAYMENT_TIED.format(reference=payment.reference, customer=payment.customer.reference), field="customer"
+            if payment.allocations.filter(reverses__isnull=True, reversed_by__isnull=True).exists():
+                raise errors.ValidationError(
+                    PAYMENT_TIED.format(reference=payment.reference, customer=payment.customer.reference),
+                    field="customer",
+                )
+            # unapplied from the wrong payer: the same payment moves to the right one (its history stays)
+            payment, _ = ledger.payment_upsert(
+                actor=actor,
+                company=line.company,
+                customer=customer,
+                reference=payment.reference,
+                date=payment.date,
+                currency=payment.currency,
+                amount=payment.amount,
+                method=payment.method,
+                bank_reference=payment.bank_reference,
+                payer_name=payment.payer_name,
+                source=payment.source,
             )
     else:
         payment, _ = ledger.payment_upsert(

@@ -219,3 +219,28 @@ def test_the_import_command_matches_the_new_lines(setup, tmp_path):
     assert data["matching"] == {"applied": 1, "review": 0, "unidentified": 1}
     docs["A2"].refresh_from_db()
     assert docs["A2"].open_amount == 0
+
+
+def test_cash_unapplied_from_the_wrong_payer_can_be_applied_to_the_right_one(setup):
+    world, tmp, docs = setup
+    bob = world.customers["c_lyo_bob"]
+    bobs = DocumentFactory(
+        customer=bob, number="FB-2026-0009", amount=Decimal("1200.00"), issue_date=dt.date(2026, 5, 1)
+    )
+    load_and_match(tmp, [{"amount": "1200.00", "text": "Facture FA-2026-0001", "iban": IBAN}])
+    line = BankLine.objects.get()
+    services.line_unapply(actor="cli", line=line, reason="wrong customer")
+    line.refresh_from_db()
+    proposal = domain.Proposal.from_dict(line.proposal["unapplied"]["proposal"])
+    moved = domain.Proposal.from_dict(
+        {
+            **proposal.as_dict(),
+            "customer_id": bob.pk,
+            "shares": [{**proposal.as_dict()["shares"][0], "document_id": bobs.pk, "number": bobs.number}],
+        }
+    )
+    services.line_apply(actor="cli", line=line, proposal=moved)
+    line.refresh_from_db()
+    bobs.refresh_from_db()
+    assert line.payment.customer_id == bob.pk and bobs.open_amount == 0
+    assert Payment.objects.filter(source="cashapp").count() == 1
