@@ -43,10 +43,9 @@ def line(user: Any, pk: Any) -> BankLine:
 
 
 def unidentified_payments(user: Any) -> QuerySet[Payment]:
-    """Payments without a customer and money left to allocate (company-level: managers see them)."""
-    return scope.restrict(user, Payment.objects.filter(customer__isnull=True, unallocated_amount__gt=0)).order_by(
-        "-date", "-id"
-    )
+    """Payments without a customer and money left to allocate, not returned (company-level: managers see them)."""
+    waiting = Payment.objects.filter(customer__isnull=True, unallocated_amount__gt=0, returned_on__isnull=True)
+    return scope.restrict(user, waiting).order_by("-date", "-id")
 
 
 def customer_choices(user: Any, company_id: int, q: str = "") -> QuerySet[Customer]:

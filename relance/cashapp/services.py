@@ -375,10 +375,11 @@ def reversal_link(*, actor: Any, line: BankLine) -> tuple[bool, int]:
         )
         if original is not None and original.status == LineStatus.APPLIED:
             undone += len(_reverse_application(actor, original, reason, line.booking_date))  # write-offs too
-        live = Allocation.objects.filter(payment=payment, reverses__isnull=True, reversed_by__isnull=True)
-        for allocation in live.order_by("id"):
-            ledger.allocation_reverse(actor=actor, allocation=allocation, date=line.booking_date, reason=reason)
-            undone += 1
+        if payment.returned_on is None:
+            # the money went back out: the payment's other allocations are undone and it is no longer cash to apply
+            live = Allocation.objects.filter(payment=payment, reverses__isnull=True, reversed_by__isnull=True)
+            undone += live.count()
+            ledger.payment_return(actor=actor, payment=payment, date=line.booking_date, reason=reason)
     if original is not None and original.status != LineStatus.REVERSAL:
         BankLine.objects.filter(pk=original.pk).update(status=LineStatus.REVERSAL, updated_at=clock.now())
     audit.record(
@@ -579,6 +580,10 @@ def line_apply(*, actor: Any, line: BankLine, proposal: Any, auto: bool = False,
         raise errors.ValidationError("Choose a customer of this company.", field="customer")
     if line.payment_id is not None:
         payment = Payment.objects.get(pk=line.payment_id)
+        if payment.returned_on is not None:
+            raise errors.ValidationError(
+                ledger.PAYMENT_RETURNED.format(reference=payment.reference, day=payment.returned_on), field="line"
+            )
         if payment.customer_id != customer.pk:
             if payment.allocations.filter(reverses__isnull=True, reversed_by__isnull=True).exists():
                 raise errors.ValidationError(

@@ -292,6 +292,7 @@ def _write_unidentified(
                     f"{label} {payer}",
                     payer,
                     SOURCE,
+                    None,  # returned_on
                     tables.ts[day - base],
                     tables.ts[day - base],
                 )

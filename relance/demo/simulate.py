@@ -439,6 +439,7 @@ class Simulator:
                     f"{'VIR SEPA' if c.style == 'fr' else 'BACS'} {payer} {label}",
                     c.name,
                     SOURCE,
+                    None,  # returned_on
                     ts,
                     tts[alloc_day - base] if inv_id else ts,
                 )
@@ -517,6 +518,7 @@ class Simulator:
                     bank_ref[:140],
                     c.name,
                     SOURCE,
+                    None,  # returned_on
                     ts,
                     ts,
                 )

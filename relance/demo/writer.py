@@ -128,6 +128,7 @@ PAYMENTS = TableSpec(
         "bank_reference",
         "payer_name",
         "source",
+        "returned_on",
         "created_at",
         "updated_at",
     ),

@@ -189,6 +189,12 @@ class Payment(models.Model):
     bank_reference = models.CharField(_("bank reference"), max_length=140, blank=True)
     payer_name = models.CharField(_("payer"), max_length=200, blank=True)
     source = models.CharField(_("source"), max_length=20, default="manual")
+    returned_on = models.DateField(
+        _("returned on"),
+        null=True,
+        blank=True,
+        help_text="The bank returned the money (bounced, recalled): no longer cash to apply.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

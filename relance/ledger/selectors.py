@@ -124,7 +124,8 @@ def payments(user: Any, filters: PaymentFilters | None = None) -> QuerySet[Payme
     if f.currency:
         qs = qs.filter(currency=f.currency.upper())
     if f.unallocated:
-        qs = qs.filter(unallocated_amount__gt=0)
+        # cash waiting to be applied: a payment the bank returned is not (its amount went back out)
+        qs = qs.filter(unallocated_amount__gt=0, returned_on__isnull=True)
     if f.updated_since:
         qs = qs.filter(updated_at__gte=f.updated_since)
     return qs
@@ -216,6 +217,13 @@ def check_invariants(customer_ids: list[int] | None = None) -> list[str]:
         expected = p.amount - from_db(alloc_out_pay.get(p.pk, 0), p.currency)
         if expected != p.unallocated_amount:
             problems.append(f"payment {p.reference}: unallocated {p.unallocated_amount} but expected {expected}")
+    returned_live = (
+        Allocation.objects.filter(payment__returned_on__isnull=False, reverses__isnull=True, reversed_by__isnull=True)
+        .filter(payment__in=pays)
+        .count()
+    )
+    if returned_live:
+        problems.append(f"{returned_live} live allocations of returned payments")
     bad_currency = Allocation.objects.exclude(currency=F("target__currency")).count()
     if bad_currency:
         problems.append(f"{bad_currency} allocations in a currency other than their target's")

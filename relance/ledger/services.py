@@ -366,6 +366,10 @@ def document_upsert(
     return doc, _save_update(actor, doc, before, "document.update")
 
 
+PAYMENT_RETURNED = "Payment {reference} was returned by the bank on {day}: it cannot be allocated."
+PAYMENT_ALREADY_RETURNED = "Payment {reference} is already returned (on {day})."
+
+
 @transaction.atomic
 def payment_upsert(
     *,
@@ -452,6 +456,10 @@ def allocation_create(
     target = Document.objects.select_for_update().get(pk=target.pk)
     if payment is not None:
         src: Payment | Document = Payment.objects.select_for_update().get(pk=payment.pk)
+        if src.returned_on is not None:
+            raise errors.ValidationError(
+                PAYMENT_RETURNED.format(reference=src.reference, day=src.returned_on), field="payment"
+            )
         src_open, src_label, src_customer = src.unallocated_amount, f"payment {src.reference}", src.customer_id
     else:
         src = Document.objects.select_for_update().get(pk=credit_note.pk)  # type: ignore[union-attr]
@@ -600,3 +608,32 @@ def allocation_reverse(*, actor: Any, allocation: Allocation, date: Any, reason:
         changes={"reverses": original.pk, "amount": str(-original.amount), "target": target.number},
     )
     return reversal
+
+
+@transaction.atomic
+def payment_return(*, actor: Any, payment: Payment, date: Any, reason: str = "") -> Payment:
+    """The bank returned the money of ``payment`` (bounced, recalled, direct debit rejected): reverse its live
+    allocations on ``date`` (the invoices reopen), then mark it returned. A returned payment is no longer cash to
+    apply: it is left out of unallocated cash and cannot be allocated again."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.returned_on is not None:
+        raise errors.ValidationError(
+            PAYMENT_ALREADY_RETURNED.format(reference=payment.reference, day=payment.returned_on), field="payment"
+        )
+    day = _date(date, "date")
+    live = Allocation.objects.filter(payment=payment, reverses__isnull=True, reversed_by__isnull=True)
+    reversed_ids = []
+    for allocation in live.order_by("id"):
+        reversed_ids.append(
+            allocation_reverse(actor=actor, allocation=allocation, date=day, reason=reason or "Payment returned").pk
+        )
+    payment.returned_on = day
+    Payment.objects.filter(pk=payment.pk).update(returned_on=day, updated_at=clock.now())
+    audit.record(
+        actor=actor,
+        action="payment.return",
+        obj=payment,
+        message=reason,
+        changes={"returned_on": day.isoformat(), "reversals": reversed_ids},
+    )
+    return payment

@@ -178,6 +178,31 @@ def test_a_returned_payment_unapplies_its_line_and_reopens_the_invoice(setup):
     assert returned.reverses == original and returned.reversed_payment == original.payment
     assert original.status == LineStatus.REVERSAL
     assert Allocation.objects.filter(reverses__isnull=False, date=dt.date(2026, 6, 30)).count() == 2
+    payment = Payment.objects.get(pk=original.payment_id)
+    assert payment.returned_on == dt.date(2026, 6, 30)  # no longer cash waiting to be applied
+    assert AuditEntry.objects.filter(action="payment.return").count() == 1
+
+
+def test_a_returned_payment_is_neither_unidentified_cash_nor_applied_again(setup, world):
+    from relance.cashapp import selectors as cash_selectors
+    from relance.ledger import services as ledger
+    from tests.factories import UserFactory
+
+    _, tmp, docs = setup
+    admin = UserFactory(role="admin")
+    load_and_match(tmp, [{"amount": "1200.00", "text": "FA-2026-0001", "iban": IBAN, "ref": "R1"}], "a.xml")
+    line = services.line_unapply(actor="cli", line=BankLine.objects.get())
+    ledger.payment_return(actor="cli", payment=line.payment, date=dt.date(2026, 6, 30), reason="recalled")
+    proposal = domain.Proposal.from_dict(line.proposal["unapplied"]["proposal"])
+    with pytest.raises(errors.ValidationError, match="returned by the bank on 2026-06-30"):
+        services.line_apply(actor="cli", line=line, proposal=proposal)
+    docs["A1"].refresh_from_db()
+    assert docs["A1"].open_amount == Decimal("1200.00")
+    orphan, _ = ledger.payment_upsert(actor="cli", company=world.fr, customer=None, reference="U1",
+                                      date=dt.date(2026, 6, 1), currency="EUR", amount="10.00")  # fmt: skip
+    assert orphan in cash_selectors.unidentified_payments(admin)
+    ledger.payment_return(actor="cli", payment=orphan, date=dt.date(2026, 6, 30))
+    assert orphan not in cash_selectors.unidentified_payments(admin)
 
 
 def test_unidentified_cash_stays_visible_as_lines_without_payment(setup):
