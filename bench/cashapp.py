@@ -54,8 +54,11 @@ def payer_iban(customer_id: int) -> str:
     return IBAN.generate("FR", bank_code="30004", branch_code="00001", account_code=f"{customer_id:011d}").compact
 
 
-def labelled_set(items: list[Any], names: dict[int, str], lines: int, seed: int) -> tuple[list[Any], dict, set[int]]:
-    """(parsed lines, labels by bank reference, customers whose IBAN is known) drawn from open invoices."""
+def labelled_set(
+    items: list[Any], names: dict[int, str], lines: int, seed: int, drawn: dict[str, str] | None = None
+) -> tuple[list[Any], dict, set[int]]:
+    """(parsed lines, labels by bank reference, customers whose IBAN is known) drawn from open invoices;
+    ``drawn``, when given, receives how each line was drawn (by bank reference)."""
     from relance.cashapp import domain
     from relance.cashapp.parsers import ParsedLine
 
@@ -88,6 +91,8 @@ def labelled_set(items: list[Any], names: dict[int, str], lines: int, seed: int)
             line.counterparty_name = f"Particulier {rng.randint(1, 10**6)}"
             line.remittance = rng.choice(("loyer", "remboursement", "don", ""))
             labels[ref] = frozenset()
+            if drawn is not None:
+                drawn[ref] = kind
             out.append(line)
             continue
         if kind in ("multi", "iban_combination"):
@@ -130,6 +135,8 @@ def labelled_set(items: list[Any], names: dict[int, str], lines: int, seed: int)
         elif kind == "truncated":
             line.remittance = f"Paiement {chosen[0].number[:-1]}"
         labels[ref] = frozenset(i.number for i in chosen)
+        if drawn is not None:
+            drawn[ref] = kind
         out.append(line)
     return out, labels, known
 

@@ -51,6 +51,7 @@ Converter = Callable[[Decimal, str, str, dt.date], Decimal | None]
 _NON_ALNUM = re.compile(r"[^0-9A-Z]")
 _SPLIT = re.compile(r"[^0-9A-Z]+")
 _NON_DIGIT = re.compile(r"\D")
+TRUNCATED_MAX_KEYS = 30  # numbers a cut-short reference may begin (more: too vague to tell apart)
 
 LEGAL_FORMS = frozenset(
     "SA SAS SASU SARL EURL SNC SCI SCOP SELARL GIE EI EIRL SE AG GMBH KG OHG UG BV NV VOF LTD LIMITED PLC LLP LLC "
@@ -455,8 +456,10 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                         exact = not candidate.isdigit() or candidate == _NON_ALNUM.sub("", _ascii(item.number))
                         per_customer[item.customer_id].append((item_id, exact))
             cut: set[int] = set()
+            by_amount = False
             if not per_customer:
-                cut = set(_truncated(text, book))
+                found_cut, by_amount = _truncated(text, book, line.amount)
+                cut = set(found_cut)
                 for item_id in cut:
                     per_customer[book.items[item_id].customer_id].append((item_id, False))
             for customer_id, hits in per_customer.items():
@@ -469,7 +472,12 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                     score = Decimal("0.80")
                 if len(per_customer) > 1:
                     score -= Decimal("0.2")  # numbers of several customers: less telling
-                if cut:
+                if cut and by_amount:
+                    why = (
+                        f"The beginning of invoice number {numbers} is written in the transfer text (cut short); "
+                        "of the invoices whose number begins so, it is the only one open for this amount."
+                    )
+                elif cut:
                     why = f"The beginning of invoice number {numbers} is written in the transfer text (cut short)."
                 elif len(ids) == 1:
                     why = f"Invoice number {numbers} is written in the transfer text."
@@ -501,9 +509,10 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
     return {k: v for k, v in found.items() if v.scores}
 
 
-def _truncated(text: str, book: Book) -> list[int]:
+def _truncated(text: str, book: Book, amount: Decimal | None = None) -> tuple[list[int], bool]:
     """Open items whose number begins with the last reference-like token of the text (the bank cut it short):
-    only when exactly one number does, and the token has at least 6 characters with a digit."""
+    only when exactly one number does — or, when several do, exactly one of them is open for ``amount`` — and
+    the token has at least 6 characters with a digit. Returns (items, told apart by the amount)."""
     tokens = [t for t in _SPLIT.split(_ascii(text)) if t]
     for size in (1, 2):
         if len(tokens) < size:
@@ -513,14 +522,18 @@ def _truncated(text: str, book: Book) -> list[int]:
             continue
         start = bisect.bisect_left(book.sorted_keys, stub)
         hits = []
-        for key in book.sorted_keys[start : start + 3]:
+        for key in book.sorted_keys[start : start + TRUNCATED_MAX_KEYS]:
             if not key.startswith(stub):
                 break
             hits.extend(book.by_key[key])
         hits = [i for i in dict.fromkeys(hits) if i in book.items]
         if len(hits) == 1:
-            return hits
-    return []
+            return hits, False
+        if len(hits) > 1 and amount is not None and len(hits) < TRUNCATED_MAX_KEYS:
+            same = [i for i in hits if book.items[i].open_amount == amount]
+            if len(same) == 1:
+                return same, True
+    return [], False
 
 
 def _by_name(line: Line, book: Book, config: MatchConfig, rank: int, found: dict[int, _Evidence]) -> None:
@@ -596,40 +609,103 @@ def _explain_difference(
     return UNDERPAYMENT, ""
 
 
+MEET_IN_THE_MIDDLE_MAX = 24  # up to this many items, every subset sum is enumerated (2 × 2^12)
+
+
 def _subset(items: list[OpenItem], target: Decimal, config: MatchConfig) -> tuple[list[OpenItem] | None, bool]:
-    """Open items (oldest first) whose amounts add up exactly to ``target``: (first found, unique?)."""
+    """Open items (among the ``combination_max_items`` oldest) whose amounts add up exactly to ``target``:
+    (the oldest such set, unique?), between 2 and ``combination_max_size`` items.
+
+    Up to 24 items the search is exhaustive and cheap — meet in the middle: the subset sums of each half are
+    enumerated (2^12 at most) and paired through a dict — so "unique" is exact. Beyond, a depth-first search
+    over the amounts sorted ascending, pruned by what is left, within ``combination_max_steps``."""
     pool = items[: config.combination_max_items]
+    if len(pool) < 2:
+        return None, False
     cents = [int(i.open_amount * 100) for i in pool]
     goal = int(target * 100)
-    solutions: list[list[int]] = []
-    steps = 0
-    suffix = [0] * (len(cents) + 1)
-    for k in range(len(cents) - 1, -1, -1):
+    if goal <= 0:
+        return None, False
+    if len(pool) <= MEET_IN_THE_MIDDLE_MAX:
+        solutions = _subset_sums(cents, goal, config.combination_max_size)
+        if not solutions:
+            return None, False
+        return [pool[k] for k in min(solutions)], len(solutions) == 1
+    return _subset_search(pool, cents, goal, config)
+
+
+def _half_sums(cents: list[int], offset: int) -> list[tuple[int, int]]:
+    """(sum, bitmask over the whole pool) of every subset of ``cents`` (whose first item is ``offset``)."""
+    out = [(0, 0)]
+    for k, c in enumerate(cents):
+        bit = 1 << (offset + k)
+        out += [(s + c, m | bit) for s, m in out]
+    return out
+
+
+def _subset_sums(cents: list[int], goal: int, max_size: int) -> list[tuple[int, ...]]:
+    """Every set of 2..max_size indices whose amounts add up to ``goal`` (at most 50 of them)."""
+    half = len(cents) // 2
+    right: dict[int, list[int]] = defaultdict(list)
+    for total, mask in _half_sums(cents[half:], half):
+        if total <= goal:
+            right[total].append(mask)
+    found: list[tuple[int, ...]] = []
+    for total, mask in _half_sums(cents[:half], 0):
+        if total > goal:
+            continue
+        for other in right.get(goal - total, ()):
+            both = mask | other
+            size = both.bit_count()
+            if 2 <= size <= max_size:
+                found.append(tuple(k for k in range(len(cents)) if both >> k & 1))
+                if len(found) >= 50:
+                    return found
+    return found
+
+
+def _subset_search(
+    pool: list[OpenItem], amounts: list[int], goal: int, config: MatchConfig
+) -> tuple[list[OpenItem] | None, bool]:
+    order = sorted(range(len(pool)), key=lambda k: (amounts[k], k))
+    cents = [amounts[k] for k in order]
+    n, max_size = len(cents), config.combination_max_size
+    suffix = [0] * (n + 1)
+    for k in range(n - 1, -1, -1):
         suffix[k] = suffix[k + 1] + cents[k]
+    solutions: list[tuple[int, ...]] = []
+    steps = 0
+    exhausted = False
 
     def walk(start: int, left: int, chosen: list[int]) -> bool:
-        nonlocal steps
-        if left == 0 and len(chosen) >= 2:
-            solutions.append(list(chosen))
-            return len(solutions) >= 2
-        if len(chosen) >= config.combination_max_size or left <= 0:
-            return False
-        for k in range(start, len(cents)):
+        nonlocal steps, exhausted
+        slots = max_size - len(chosen)
+        for k in range(start, n):
             steps += 1
             if steps > config.combination_max_steps:
+                exhausted = True
                 return True
-            if cents[k] > left or suffix[k] < left:
+            c = cents[k]
+            if c > left or suffix[max(k, n - slots)] < left:
+                return False  # ascending: later amounts are larger; the largest allowed fall short
+            if c == left:
+                if chosen:
+                    solutions.append(tuple(sorted(order[j] for j in (*chosen, k))))
+                    if len(solutions) >= 2:
+                        return True
                 continue
-            chosen.append(k)
-            if walk(k + 1, left - cents[k], chosen):
-                return True
-            chosen.pop()
+            if slots > 1:
+                chosen.append(k)
+                stop = walk(k + 1, left - c, chosen)
+                chosen.pop()
+                if stop:
+                    return True
         return False
 
     walk(0, goal, [])
     if not solutions:
         return None, False
-    return [pool[k] for k in solutions[0]], len(solutions) == 1 and steps <= config.combination_max_steps
+    return [pool[k] for k in min(solutions)], len(solutions) == 1 and not exhausted
 
 
 def _shares(items: list[OpenItem], paid: Decimal) -> tuple[list[Share], Decimal]:
