@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from relance.core import audit, clock, errors
@@ -71,6 +72,8 @@ FIELD_COLUMNS = {
 }
 
 DB_PLACES = Decimal("0.001")  # what a DecimalField(decimal_places=3) reads back as
+# ledger.services.allocation_create's refusal for a payment the bank returned (its constant is used when it has one)
+RETURNED = "Payment {reference} was returned by the bank on {day}: it cannot be allocated."
 
 
 @dataclass
@@ -142,14 +145,9 @@ class Context:
         for company_id, ref in missing:
             by_company[company_id].add(ref)
         for company_id, refs in by_company.items():
-            for chunk in _chunks(refs):
-                found = dict(
-                    Customer.objects.filter(company_id=company_id, reference__in=chunk)
-                    .order_by()
-                    .values_list("reference", "pk")
-                )
-                for ref in chunk:
-                    self.customer_ids[(company_id, ref)] = found.get(ref)
+            found = _ids(Customer, "reference", company_id, refs)
+            for ref in refs:
+                self.customer_ids[(company_id, ref)] = found.get(ref)
 
     def wanted(self, *event_types: str) -> set[str]:
         """Which of ``event_types`` to emit: none unless ``emit_events``, else those an active subscription wants."""
@@ -177,6 +175,26 @@ def _chunks(values: Iterable[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[An
     values = list(values)
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _ids(model: type[Any], column: str, company_id: int, values: Iterable[str]) -> dict[str, int]:
+    """{value: id} of the rows of ``model`` with ``column`` among ``values`` in one company (the unique index).
+
+    Plain SQL without ORDER BY: the models' default orderings would make the database walk the company's
+    rows in that order instead of probing the (company, key) index; and the ORM's preparation of long IN
+    lists costs more than the query itself when a batch of new rows finds nothing.
+    """
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    company = qn(model._meta.get_field("company").column)
+    out: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            marks = ", ".join(["%s"] * len(chunk))
+            sql = f"SELECT {qn(column)}, {pk} FROM {table} WHERE {company} = %s AND {qn(column)} IN ({marks})"  # noqa: S608
+            cursor.execute(sql, [company_id, *chunk])
+            out.update(cursor.fetchall())
+    return out
 
 
 def _by_company(pairs: Iterable[tuple[int, str]]) -> dict[int, set[str]]:
@@ -396,7 +414,7 @@ def load_customers(ctx: Context, records: list[CustomerRecord]) -> list[RowError
             plan.status = "updated" if plan.status == "unchanged" else plan.status
         ctx.counts[plan.status] += 1
     ctx.flush_audit()
-    return problems
+    return sorted(problems, key=lambda e: e.row)  # one per record, in file order
 
 
 def _resolve_entities(plans: list[_CustomerPlan]) -> None:
@@ -486,31 +504,33 @@ DOC_LOOKUP = ("pk", "number", "open_amount", "updated_at", "settled_on", *DOC_FI
 def load_documents(ctx: Context, records: list[DocumentRecord]) -> list[RowError]:
     """Upsert invoices and credit notes by (company, number), in bulk."""
     problems: list[RowError] = []
-    valid: list[tuple[DocumentRecord, Company]] = []
+    valid: list[tuple[DocumentRecord, int, Company]] = []
+    companies = {code: ctx.company(code) for code in {r.company for r in records}}
+    company_ids = {code: company.pk for code, company in companies.items() if company is not None}
     for rec in records:
-        company = _company_or_error(ctx, rec, problems)
-        if company is not None:
-            valid.append((rec, company))
-    ctx.resolve_customers({(c.pk, r.customer_ref) for r, c in valid})
+        company = companies[rec.company]
+        if company is None:
+            _company_or_error(ctx, rec, problems)
+        else:
+            valid.append((rec, company_ids[rec.company], company))
+    ctx.resolve_customers({(c, r.customer_ref) for r, c, _ in valid})
     numbers: dict[int, set[str]] = defaultdict(set)
-    for rec, company in valid:
-        numbers[company.pk].add(rec.number)
+    for rec, company_id, _ in valid:
+        numbers[company_id].add(rec.number)
         if rec.corrects_number:
-            numbers[company.pk].add(rec.corrects_number)
+            numbers[company_id].add(rec.corrects_number)
     existing: dict[tuple[int, str], dict[str, Any]] = {}
-    for company_id, nums in numbers.items():
-        for chunk in _chunks(nums):
-            # no ORDER BY: the model's ordering would make the database walk the company's documents by date
-            for row in Document.objects.filter(company_id=company_id, number__in=chunk).order_by().values(*DOC_LOOKUP):
-                existing[(company_id, row["number"])] = row
+    found = [pk for company_id, nums in numbers.items() for pk in _ids(Document, "number", company_id, nums).values()]
+    for chunk in _chunks(found):
+        for row in Document.objects.filter(pk__in=chunk).order_by().values("company_id", *DOC_LOOKUP):
+            existing[(row.pop("company_id"), row["number"])] = row
     in_batch: dict[tuple[int, str], DocumentRecord] = {}
     to_create: list[tuple[Any, ...]] = []  # rows in DOC_INSERT_FIELDS order
     to_update: list[tuple[DocumentRecord, dict[str, Any], dict[str, Any]]] = []
     pending_corrects: list[tuple[tuple[int, str], tuple[int, str]]] = []  # (credit note, invoice) keys
     customer_ids = ctx.customer_ids
     now = clock.now()
-    for rec, company in valid:
-        company_id = company.pk
+    for rec, company_id, company in valid:
         key = (company_id, rec.number)
         customer_id = customer_ids.get((company_id, rec.customer_ref))
         if customer_id is None:
@@ -635,9 +655,7 @@ def load_documents(ctx: Context, records: list[DocumentRecord]) -> list[RowError
 def _document_ids(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
     ids: dict[tuple[int, str], int] = {}
     for company_id, nums in _by_company(keys).items():
-        for chunk in _chunks(nums):
-            rows = Document.objects.filter(company_id=company_id, number__in=chunk).order_by()
-            ids.update({(company_id, number): pk for pk, number in rows.values_list("pk", "number")})
+        ids.update({(company_id, number): pk for number, pk in _ids(Document, "number", company_id, nums).items()})
     return ids
 
 
@@ -746,12 +764,8 @@ def load_payments(ctx: Context, records: list[PaymentRecord]) -> list[RowError]:
     return problems
 
 
-PAYMENT_INSERT_FIELDS = ["company", "customer", "reference", "kind", "date", "currency", "amount", "unallocated_amount",
-                         "method", "bank_reference", "payer_name", "source"]  # fmt: skip
 PAYMENT_UPDATED = ("customer_id", "kind", "date", "currency", "amount", "unallocated_amount", "method",
                    "bank_reference", "payer_name")  # fmt: skip
-ALLOCATION_INSERT_FIELDS = ["company", "customer", "target", "payment", "credit_note", "currency", "amount", "date",
-                            "reverses", "source", "created_by"]  # fmt: skip
 ALLOCATION_LIVE = ("id", "payment_id", "target_id", "credit_note_id", "company_id", "customer_id", "currency", "amount",
                    "source")  # fmt: skip
 DOC_STATE = ("id", "company_id", "customer_id", "customer__reference", "number", "type", "currency", "open_amount",
@@ -772,8 +786,24 @@ class _AllocationView:
 
 
 def _payment_id(row: dict[str, Any]) -> int | None:
-    payment = row["payment"]
-    return payment["id"] if isinstance(payment, dict) else payment
+    """An allocation's payment id: a new payment's is known once it is written (``row["payment"]``)."""
+    payment = row.get("payment")
+    return payment["id"] if payment is not None else row["payment_id"]
+
+
+def _defaults(model: type[Any]) -> dict[str, Any]:
+    """A new row of ``model`` as a dict by attname: every field at its default (as the ORM would create it)."""
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields}
+
+
+def _insert_dicts(model: type[Any], rows: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Insert rows given as dicts by attname (every concrete field but the id; timestamps set to ``now``)."""
+    fields = _fields(model)
+    stamps = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    values = [f for f in fields if f not in stamps]
+    Inserter(model, [f.name for f in values], [f.name for f in stamps]).insert(
+        ([row[f.attname] for f in values] for row in rows), constants=[now] * len(stamps)
+    )
 
 
 def _q(value: Decimal) -> Decimal:
@@ -802,6 +832,7 @@ class _PaymentBatch:
         self.allocations: list[dict[str, Any]] = []  # rows to insert, in the order the services would
         self.audits: list[tuple[Any, ...]] = []
         self.undo: list[tuple[dict[str, Any], str, Any]] = []
+        self.new_payment, self.new_allocation = _defaults(Payment), _defaults(Allocation)
 
     # reading
 
@@ -952,23 +983,25 @@ class _PaymentBatch:
             for original in live:
                 target = self.docs_by_id[original["target_id"]]
                 reversal = {
+                    **self.new_allocation,
                     "company_id": original["company_id"],
                     "customer_id": original["customer_id"],
                     "target_id": original["target_id"],
-                    "payment": original["payment_id"],
+                    "payment_id": original["payment_id"],
                     "credit_note_id": original["credit_note_id"],
                     "currency": original["currency"],
                     "amount": -original["amount"],
                     "date": day,
                     "reverses_id": original["id"],
                     "source": original["source"],
-                    "id": None,
+                    "created_by_id": self.created_by,
                 }
                 self.allocations.append(reversal)
                 self._apply(target, existing, reversal["amount"], day)
                 changes = {"reverses": original["id"], "amount": str(reversal["amount"]), "target": target["number"]}
                 self.audits.append(("allocation.reverse", reversal, changes, reason))
-        payment, status = self._upsert_payment(rec, company, customer_id, existing)
+        has_live = bool(live) and not lettering_changed  # once reversed, the old lettering is history only
+        payment, status = self._upsert_payment(rec, company, customer_id, existing, has_live)
         if lettering_changed:
             for row, doc in wanted:
                 self._allocate(payment, doc, to_decimal(row.allocated_amount), day)
@@ -976,9 +1009,15 @@ class _PaymentBatch:
         return status
 
     def _upsert_payment(
-        self, rec: PaymentRecord, company: Company, customer_id: int | None, existing: dict[str, Any] | None
+        self,
+        rec: PaymentRecord,
+        company: Company,
+        customer_id: int | None,
+        existing: dict[str, Any] | None,
+        has_live: bool,
     ) -> tuple[dict[str, Any], str]:
-        """ledger.services.payment_upsert, on the in-memory payment."""
+        """ledger.services.payment_upsert, on the in-memory payment (``has_live``: it has allocations neither
+        reversed nor reversals)."""
         reference = str(rec.reference or "").strip()
         if not reference:
             raise errors.ValidationError("The payment reference cannot be empty.", field="reference")
@@ -996,7 +1035,7 @@ class _PaymentBatch:
         }
         if existing is None:
             payment = {
-                "id": None,
+                **self.new_payment,
                 "company_id": company.pk,
                 "reference": reference,
                 "unallocated_amount": amount,
@@ -1010,7 +1049,11 @@ class _PaymentBatch:
         payment = existing
         before = _snapshot(Payment, payment)
         allocated = payment["amount"] - payment["unallocated_amount"]
-        if payment["id"] in self.history and (payment["customer_id"] != customer_id or payment["currency"] != currency):
+        # A payment whose allocations were all reversed may move to another customer; its currency stays fixed
+        # once it has any allocation history.
+        if (has_live and payment["customer_id"] != customer_id) or (
+            payment["id"] in self.history and payment["currency"] != currency
+        ):
             raise errors.ValidationError(
                 f"Payment {reference} has allocations; its customer and currency cannot change.", field="customer_ref"
             )
@@ -1032,6 +1075,11 @@ class _PaymentBatch:
     def _allocate(self, payment: dict[str, Any], target: dict[str, Any], amount: Decimal, day: dt.date) -> None:
         """ledger.services.allocation_create of a payment to an invoice, on the in-memory rows."""
         label = f"payment {payment['reference']}"
+        if payment.get("returned_on") is not None:
+            message = getattr(ledger_services, "PAYMENT_RETURNED", RETURNED)
+            raise errors.ValidationError(
+                message.format(reference=payment["reference"], day=payment["returned_on"]), field="payment"
+            )
         domain.check_allocation(
             domain.AllocationRequest(
                 amount=amount,
@@ -1048,6 +1096,7 @@ class _PaymentBatch:
             )
         )
         allocation = {
+            **self.new_allocation,
             "company_id": target["company_id"],
             "customer_id": target["customer_id"],
             "target_id": target["id"],
@@ -1058,7 +1107,7 @@ class _PaymentBatch:
             "date": day,
             "reverses_id": None,
             "source": self.ctx.source,
-            "id": None,
+            "created_by_id": self.created_by,
         }
         self.allocations.append(allocation)
         self._apply(target, payment, amount, day)
@@ -1069,12 +1118,7 @@ class _PaymentBatch:
 
     def write(self) -> None:
         ctx, now = self.ctx, self.now
-        Inserter(Payment, PAYMENT_INSERT_FIELDS, ["created_at", "updated_at"]).insert(
-            ([p["company_id"], p["customer_id"], p["reference"], p["kind"], p["date"], p["currency"], p["amount"],
-              p["unallocated_amount"], p["method"], p["bank_reference"], p["payer_name"], p["source"]]
-             for p in self.created),
-            constants=(now, now),
-        )  # fmt: skip
+        _insert_dicts(Payment, self.created, now)
         for company_id, refs in _by_company((p["company_id"], p["reference"]) for p in self.created).items():
             ids: dict[str, int] = {}
             for chunk in _chunks(refs):
@@ -1086,11 +1130,9 @@ class _PaymentBatch:
         Updater(Payment, [*(f.removesuffix("_id") for f in PAYMENT_UPDATED), "updated_at"]).update(
             [*(p[f] for f in PAYMENT_UPDATED), now, p["id"]] for p in self.payments.values() if p["touched"]
         )
-        Inserter(Allocation, ALLOCATION_INSERT_FIELDS, ["created_at"]).insert(
-            ([a["company_id"], a["customer_id"], a["target_id"], _payment_id(a), a["credit_note_id"], a["currency"],
-              a["amount"], a["date"], a["reverses_id"], a["source"], self.created_by] for a in self.allocations),
-            constants=(now,),
-        )  # fmt: skip
+        for allocation in self.allocations:
+            allocation["payment_id"] = _payment_id(allocation)
+        _insert_dicts(Allocation, self.allocations, now)
         self._read_allocation_ids()
         Updater(Document, ["open_amount", "settled_on", "updated_at"]).update(
             (d["open_amount"], d["settled_on"], now, d["id"]) for d in self.docs_by_id.values() if d["touched"]

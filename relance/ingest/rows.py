@@ -423,15 +423,6 @@ _MEMO_LIMIT = 50_000  # entries per memo: malformed files cannot grow them witho
 _ZERO = Decimal(0)
 
 
-def _cell(raw: dict[str, str], source: str, default: str) -> str:
-    value = raw.get(source)
-    if value:
-        value = value.strip()
-        if value:
-            return value
-    return default
-
-
 class _Shared:
     """What the rows of one file share: parsed dates, currencies and company codes."""
 
@@ -507,18 +498,19 @@ def _fast_documents(profile: Profile, default_company: str) -> FastParser | None
     date, currency_of, company_of = shared.date, shared.currency, shared.company
 
     def parse(number: int, raw: dict[str, str]) -> DocumentRecord | None:
-        company = company_of(_cell(raw, company_s, company_d))
-        customer_ref = _cell(raw, customer_s, customer_d)
-        doc_number = _cell(raw, number_s, number_d)
-        currency = currency_of(_cell(raw, currency_s, currency_d))
+        get = raw.get  # a cell: (get(source) or default).strip() or default, as Row.text reads it
+        company = company_of((get(company_s) or company_d).strip() or company_d)
+        customer_ref = (get(customer_s) or customer_d).strip() or customer_d
+        doc_number = (get(number_s) or number_d).strip() or number_d
+        currency = currency_of((get(currency_s) or currency_d).strip() or currency_d)
         if company is None or not customer_ref or not doc_number or currency is None:
             return None
         plain = currency[1].fullmatch
-        text = _cell(raw, amount_s, amount_d)
+        text = (get(amount_s) or amount_d).strip() or amount_d
         if not plain(text):
             return None
         amount = Decimal(text)
-        text = _cell(raw, tax_s, tax_d)
+        text = (get(tax_s) or tax_d).strip() or tax_d
         if text:
             if not plain(text):
                 return None
@@ -529,15 +521,17 @@ def _fast_documents(profile: Profile, default_company: str) -> FastParser | None
             tax = _ZERO
         if amount <= 0:
             return None
-        text = _cell(raw, type_s, type_d)
+        text = (get(type_s) or type_d).strip() or type_d
         try:
             doc_type = types[text]
         except KeyError:
             doc_type = type_values.get(text, text.lower()) if text else None
             doc_type = doc_type if doc_type in ("invoice", "credit_note") else None
+            if len(types) >= _MEMO_LIMIT:
+                types.clear()
             types[text] = doc_type
-        issue = date(_cell(raw, issue_s, issue_d))
-        due = date(_cell(raw, due_s, due_d))
+        issue = date((get(issue_s) or issue_d).strip() or issue_d)
+        due = date((get(due_s) or due_d).strip() or due_d)
         if doc_type is None or issue is None or due is None or due < issue:
             return None
         return DocumentRecord(
@@ -551,7 +545,7 @@ def _fast_documents(profile: Profile, default_company: str) -> FastParser | None
             currency[0],
             amount,
             tax or _ZERO,
-            _cell(raw, corrects_s, corrects_d),
+            (get(corrects_s) or corrects_d).strip() or corrects_d,
         )
 
     return parse
@@ -572,21 +566,22 @@ def _fast_payments(profile: Profile, default_company: str) -> FastParser | None:
     date, currency_of, company_of = shared.date, shared.currency, shared.company
 
     def parse(number: int, raw: dict[str, str]) -> PaymentRecord | None:
-        company = company_of(_cell(raw, company_s, company_d))
-        reference = _cell(raw, reference_s, reference_d)
-        currency = currency_of(_cell(raw, currency_s, currency_d))
-        day = date(_cell(raw, date_s, date_d))
+        get = raw.get  # a cell: (get(source) or default).strip() or default, as Row.text reads it
+        company = company_of((get(company_s) or company_d).strip() or company_d)
+        reference = (get(reference_s) or reference_d).strip() or reference_d
+        currency = currency_of((get(currency_s) or currency_d).strip() or currency_d)
+        day = date((get(date_s) or date_d).strip() or date_d)
         if company is None or not reference or currency is None or day is None:
             return None
         plain = currency[1].fullmatch
-        text = _cell(raw, amount_s, amount_d)
+        text = (get(amount_s) or amount_d).strip() or amount_d
         if not plain(text):
             return None
         amount = Decimal(text)
         if amount <= 0:
             return None
-        invoice = _cell(raw, invoice_s, invoice_d)
-        text = _cell(raw, allocated_s, allocated_d)
+        invoice = (get(invoice_s) or invoice_d).strip() or invoice_d
+        text = (get(allocated_s) or allocated_d).strip() or allocated_d
         if text:
             if not invoice or not plain(text):
                 return None
@@ -596,7 +591,15 @@ def _fast_payments(profile: Profile, default_company: str) -> FastParser | None:
         else:
             allocated = amount if invoice else None
         return PaymentRecord(
-            number, company, _cell(raw, customer_s, customer_d), reference, day, currency[0], amount, invoice, allocated
+            number,
+            company,
+            (get(customer_s) or customer_d).strip() or customer_d,
+            reference,
+            day,
+            currency[0],
+            amount,
+            invoice,
+            allocated,
         )
 
     return parse
