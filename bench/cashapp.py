@@ -143,29 +143,11 @@ def labelled_set(
 
 def book_before_payments(company: Any) -> Any:
     """The company's book as it stood before its invoices were paid: every invoice open for its full amount
-    (the demo data has paid most of them; the statement drawn here is of those payments)."""
-    from relance.cashapp import domain
-    from relance.cashapp.models import PayerAccount
-    from relance.ledger.models import Customer, Document
+    (the demo data has paid most of them; the statement drawn here is of those payments). Read as the matcher
+    reads it in production (:func:`relance.cashapp.services.book_for`)."""
+    from relance.cashapp import services
 
-    rows = Document.objects.filter(company=company, type="invoice").values_list(
-        "pk", "number", "customer_id", "currency", "amount", "issue_date", "due_date"
-    )
-    items = (
-        domain.OpenItem(pk, number, customer, currency, amount, issue, due, amount)
-        for pk, number, customer, currency, amount, issue, due in rows.iterator(chunk_size=20000)
-    )
-    payers = (
-        domain.Payer(pk, ref, name)
-        for pk, ref, name in Customer.objects.filter(company=company).values_list("pk", "reference", "name")
-    )
-    ibans = {
-        iban: (customer, times)
-        for iban, customer, times in PayerAccount.objects.filter(company=company).values_list(
-            "iban", "customer_id", "confirmations"
-        )
-    }
-    return domain.Book.build(items, payers, ibans)
+    return services.book_for(company, before_payments=True)
 
 
 def run(params: dict[str, int], ctx: Context) -> dict[str, Any]:

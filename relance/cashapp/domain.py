@@ -173,9 +173,11 @@ class Line:
     creditor_reference: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpenItem:
-    """An open invoice."""
+    """An open invoice. Treated as immutable (:meth:`Book.take` replaces one, never changes it); not declared
+    frozen only because a book builds up to a million of them and a frozen dataclass is four times slower to
+    make."""
 
     id: int
     number: str
@@ -277,7 +279,7 @@ def _ascii(text: str) -> str:
 def number_keys(number: str) -> tuple[str, ...]:
     """The keys an invoice number is known by: its letters and digits (``INV-2024/0012`` → ``INV20240012``) and,
     when it has at least 5 digits, its digits without leading zeros (``20240012``)."""
-    compact = _NON_ALNUM.sub("", _ascii(number))
+    compact = _NON_ALNUM.sub("", number.upper() if number.isascii() else _ascii(number))
     keys = [compact] if compact else []
     digits = _NON_DIGIT.sub("", compact).lstrip("0")
     if len(digits) >= 5 and digits != compact:
@@ -370,16 +372,20 @@ class Book:
                 for token in set(name.split()):
                     if len(token) >= 3 and token not in STOPWORDS:
                         book.by_name_token[token].append(p.id)
+        by_item, by_key = book.items, book.by_key
+        per_customer: dict[int, list[tuple[dt.date, dt.date, str, int]]] = defaultdict(list)
+        zero = Decimal(0)
         for item in items:
-            if item.open_amount <= 0:
+            if item.open_amount <= zero:
                 continue
-            book.items[item.id] = item
-            book.by_customer[item.customer_id].append(item.id)
+            by_item[item.id] = item
+            per_customer[item.customer_id].append((item.due_date, item.issue_date, item.number, item.id))
             for key in number_keys(item.number):
-                book.by_key[key].append(item.id)
-        book.sorted_keys = sorted(k for k in book.by_key if not k.isdigit())
-        for ids in book.by_customer.values():
-            ids.sort(key=lambda i: (book.items[i].due_date, book.items[i].issue_date, book.items[i].number))
+                by_key[key].append(item.id)
+        book.sorted_keys = sorted(k for k in by_key if not k.isdigit())
+        for customer_id, rows in per_customer.items():
+            rows.sort()
+            book.by_customer[customer_id] = [row[3] for row in rows]
         book.ibans = dict(ibans or {})
         return book
 
