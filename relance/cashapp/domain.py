@@ -51,6 +51,8 @@ Converter = Callable[[Decimal, str, str, dt.date], Decimal | None]
 _NON_ALNUM = re.compile(r"[^0-9A-Z]")
 _SPLIT = re.compile(r"[^0-9A-Z]+")
 _NON_DIGIT = re.compile(r"\D")
+_SPACE_DASH = re.compile(r"[\s\-]")
+_RF = re.compile(r"RF\d{2}[DC]\d{1,19}")
 TRUNCATED_MAX_KEYS = 30  # numbers a cut-short reference may begin (more: too vague to tell apart)
 
 LEGAL_FORMS = frozenset(
@@ -326,8 +328,10 @@ def creditor_reference(kind: str, identifier: int) -> str:
 
 def read_creditor_reference(text: str) -> tuple[str, int] | None:
     """(kind, id) from a valid Relance RF reference anywhere in ``text``, else None."""
-    compact = re.sub(r"[\s\-]", "", _ascii(text))
-    for match in re.finditer(r"RF\d{2}[DC]\d{1,19}", compact):
+    if "RF" not in text.upper():
+        return None
+    compact = _SPACE_DASH.sub("", _ascii(text))
+    for match in _RF.finditer(compact):
         candidate = match.group(0)
         # the reference may be followed by other characters: try the longest valid prefix first
         for end in range(len(candidate), 5, -1):
@@ -432,6 +436,7 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
     """Candidate customers with their evidence, per the enabled rules."""
     found: dict[int, _Evidence] = defaultdict(_Evidence)
     text = f"{line.creditor_reference} {line.text}"
+    candidates: list[str] | None = None  # computed once, for the rules that read them
     for rank, rule in enumerate(config.customer_rules):
         if rule == "structured_reference":
             ref = read_creditor_reference(text)
@@ -455,7 +460,9 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                 )
         elif rule == "invoice_number":
             per_customer: dict[int, list[tuple[int, bool]]] = defaultdict(list)
-            for candidate in text_candidates(text):
+            if candidates is None:
+                candidates = text_candidates(text)
+            for candidate in candidates:
                 for item_id in book.by_key.get(candidate, ()):
                     item = book.items.get(item_id)
                     if item is not None:
@@ -500,7 +507,9 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                      f"(confirmed {times} time{'s' if times != 1 else ''}).")
                 )  # fmt: skip
         elif rule == "customer_reference":
-            for candidate in text_candidates(text):
+            if candidates is None:
+                candidates = text_candidates(text)
+            for candidate in candidates:
                 customer_id = book.by_reference.get(candidate)
                 if customer_id is not None:
                     ref = book.payers[customer_id].reference
@@ -628,10 +637,11 @@ def _subset(items: list[OpenItem], target: Decimal, config: MatchConfig) -> tupl
     pool = items[: config.combination_max_items]
     if len(pool) < 2:
         return None, False
-    cents = [int(i.open_amount * 100) for i in pool]
     goal = int(target * 100)
-    if goal <= 0:
+    pool = [i for i in pool if 0 < i.open_amount < target]  # a larger one cannot be part of the sum
+    if goal <= 0 or len(pool) < 2:
         return None, False
+    cents = [int(i.open_amount * 100) for i in pool]
     if len(pool) <= MEET_IN_THE_MIDDLE_MAX:
         solutions = _subset_sums(cents, goal, config.combination_max_size)
         if not solutions:
@@ -782,20 +792,37 @@ def _in_currency(line: Line, currency: str, convert: Converter | None) -> tuple[
     return amount, (amount / line.amount).quantize(Decimal("0.000001"))
 
 
+def _currencies(book: Book, ids: Sequence[int]) -> set[str]:
+    """The currencies of open items ``ids`` (one look when they are all in the first one's)."""
+    if not ids:
+        return set()
+    items = book.items
+    first = items[ids[0]].currency
+    if all(items[i].currency == first for i in ids):
+        return {first}
+    return {items[i].currency for i in ids}
+
+
 def propose_for(
     line: Line, customer_id: int, ev: _Evidence, book: Book, config: MatchConfig, convert: Converter | None
 ) -> list[Proposal]:
     """Document proposals for one candidate customer, per the document rules in order."""
-    items = [book.items[i] for i in book.by_customer.get(customer_id, ())]
+    ids = book.by_customer.get(customer_id, ())
     base = ev.confidence
     reasons = [r for _, _, r in sorted(ev.scores, key=lambda s: (-s[0], s[1]))]
     out: list[Proposal] = []
-    by_currency: dict[str, list[OpenItem]] = defaultdict(list)
-    for item in items:
-        by_currency[item.currency].append(item)
-    currencies = sorted(by_currency, key=lambda c: (c != line.currency, c))
+    # the customer's open items per currency, built only when a rule needs them (the invoices named usually
+    # explain the amount: then the pool is never read)
+    found_currencies = _currencies(book, ids)
+    currencies = sorted(found_currencies, key=lambda c: (c != line.currency, c))
+
+    def pool_of(currency: str) -> list[OpenItem]:
+        items = [book.items[i] for i in ids]
+        return items if len(currencies) == 1 else [i for i in items if i.currency == currency]
+
     for currency in currencies:
-        pool = by_currency[currency]
+        pool: list[OpenItem] = []
+        pool_read = False
         paid, rate = _in_currency(line, currency, convert)
         if paid is None:
             continue
@@ -812,6 +839,8 @@ def propose_for(
                 p.rule == "referenced" and p.difference_kind != UNDERPAYMENT for p in out
             ):
                 continue  # the invoices named account for the amount
+            if rule != "referenced" and not pool_read:
+                pool, pool_read = pool_of(currency), True
             if rule == "referenced":
                 named = [book.items[i] for i in ev.documents if i in book.items and book.items[i].currency == currency]
                 if not named:
@@ -864,7 +893,7 @@ def propose_for(
                     _proposal(customer_id, pool, paid, line, config, rule, base * Decimal("0.5"),
                               reasons + extra + [why], converted, rate)
                 )  # fmt: skip
-    if not items:
+    if not ids:
         out.append(
             Proposal(
                 customer_id=customer_id,
