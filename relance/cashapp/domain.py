@@ -481,8 +481,8 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                 numbers = ", ".join(book.items[i].number for i in ids)
                 exact = any(e for _, e in hits)
                 score = Decimal("0.97") if exact else Decimal("0.90")
-                if cut:
-                    score = Decimal("0.80")
+                if cut:  # cut short: less telling, unless the amount singles the number out
+                    score = Decimal("0.90") if by_amount else Decimal("0.80")
                 if len(per_customer) > 1:
                     score -= Decimal("0.2")  # numbers of several customers: less telling
                 if cut and by_amount:

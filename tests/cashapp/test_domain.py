@@ -114,6 +114,23 @@ def test_a_number_cut_short_by_the_bank_is_still_found_with_less_confidence():
     assert result.best.confidence < D("0.95")
 
 
+def test_a_number_cut_short_that_begins_several_numbers_is_told_apart_by_the_amount():
+    # "INV2026001" begins four numbers, but only INV-2026-00103 is open for 450.50
+    result = run(line("450.50", "Paiement INV2026-001"))
+    assert result.decision == AUTO and shares(result) == [("INV-2026-00103", "450.50")]
+    assert "only one open for this amount" in result.best.reasons[0]
+    # an amount no candidate is open for names none of them
+    result = run(line("451.50", "Paiement INV2026-001"))
+    assert not any("cut short" in r for p in result.proposals for r in p.reasons)
+
+
+def test_a_number_cut_short_is_not_told_apart_by_an_amount_two_candidates_share():
+    items = [item(i, f"FA2301-{i:04d}", 9, "80.00") for i in (11, 12)]
+    b = Book.build(items, [Payer(9, "NINE09", "Nine Corp")])
+    result = domain.match_line(line("80.00", "Paiement FA2301-001"), b, CONFIG)
+    assert result.decision == UNIDENTIFIED
+
+
 def test_a_number_that_is_no_open_invoice_identifies_nothing():
     result = run(line("55.00", "INV-2025-99999"))
     assert result.decision == UNIDENTIFIED and result.best is None
@@ -149,6 +166,26 @@ def test_an_ambiguous_combination_is_only_suggested():
     result = domain.match_line(line("200.00", iban="GB29NWBK60161331926819"), b, CONFIG)
     assert result.decision == REVIEW
     assert shares(result) == [("X00001", "100.00"), ("X00002", "100.00")]
+
+
+def test_a_combination_among_many_items_is_found_and_known_unique():
+    # 20 open items whose small amounts make many near sums: the exhaustive search still proves uniqueness
+    amounts = ["1000.01", "2000.02", *[f"{3 + k}.{k:02d}" for k in range(18)]]
+    items = [item(i, f"Z{i:05d}", 9, amounts[i], issued=dt.date(2025, 1, 1) + dt.timedelta(days=i)) for i in range(20)]
+    b = Book.build(items, [Payer(9, "NINE09", "Nine Corp")], {"GB29NWBK60161331926819": (9, 5)})
+    result = domain.match_line(line("3000.03", iban="GB29NWBK60161331926819"), b, CONFIG)
+    assert result.decision == AUTO
+    assert shares(result) == [("Z00000", "1000.01"), ("Z00001", "2000.02")]
+
+
+@pytest.mark.parametrize("size", [2, 5, 21, 30])
+def test_the_combination_search_finds_the_oldest_of_two_sums(size):
+    # beyond 24 items the bounded depth-first search takes over; both find the oldest set
+    amounts = ["10.00", "15.00", "12.00", "13.00"] + [f"{1000 + k}.00" for k in range(size)]  # 25 = 10+15 = 12+13
+    items = [item(i, f"W{i:05d}", 9, a, issued=dt.date(2025, 1, 1) + dt.timedelta(days=i))
+             for i, a in enumerate(amounts)]  # fmt: skip
+    subset, unique = domain._subset(items, D("25.00"), MatchConfig(combination_max_items=60))
+    assert [i.number for i in subset] == ["W00000", "W00001"] and unique is False
 
 
 def test_the_combination_search_is_bounded():
