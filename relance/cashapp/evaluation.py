@@ -92,7 +92,10 @@ def evaluate(
     credits = [x for x in lines if x.amount > 0 and not x.is_reversal]
     by_id = dict(enumerate(credits))
     numbers = {item.id: item.number for item in book.items.values()}
-    results = domain.match_lines([facts(i, x) for i, x in by_id.items()], book, config, convert=convert)
+    from .services import gc_paused
+
+    with gc_paused():
+        results = domain.match_lines([facts(i, x) for i, x in by_id.items()], book, config, convert=convert)
     ev = Evaluation(lines=len(credits), positive_labels=sum(1 for v in labels.values() if v))
     for result in results:
         line = by_id[result.line_id]

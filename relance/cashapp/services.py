@@ -8,10 +8,12 @@ allocation_reverse, document_close), never around it.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -443,6 +445,20 @@ def match_settings_set(*, actor: Any, company: Company, config: dict[str, Any]) 
 OPEN_ITEMS_CHUNK = 20_000
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a book is built or a batch matched: they make millions of small
+    objects without cycles (freed by reference counting anyway), and each full collection would walk all of them
+    again — a third of the time at a million open items. Restored on exit, as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def open_items(company: Company, *, before_payments: bool = False) -> Iterator[Any]:
     """The company's open invoices as :class:`domain.OpenItem` values, read with one raw query in chunks: no model
     instances and no per-value converters (a million items in a few seconds). ``before_payments`` reads every
@@ -498,7 +514,8 @@ def book_for(company: Company, *, before_payments: bool = False) -> Any:
             "iban", "customer_id", "confirmations"
         )
     }
-    return Book.build(open_items(company, before_payments=before_payments), payers, ibans)
+    with gc_paused():
+        return Book.build(open_items(company, before_payments=before_payments), payers, ibans)
 
 
 def converter() -> Any:
@@ -560,7 +577,8 @@ def lines_match(
         comp = Company.objects.get(pk=company_id)
         lines = {x.pk: x for x in qs.filter(company_id=company_id)}
         book, config = book_for(comp), config_for(comp)
-        results = domain.match_lines([facts(x) for x in lines.values()], book, config, convert=converter())
+        with gc_paused():
+            results = domain.match_lines([facts(x) for x in lines.values()], book, config, convert=converter())
         for result in results:
             line = lines[result.line_id]
             best = result.best

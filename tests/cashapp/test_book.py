@@ -30,3 +30,19 @@ def test_the_book_holds_open_invoices_with_exact_amounts(world):
     assert before.items[doc.pk].open_amount == Decimal("1234.56") and before.items[paid.pk].open_amount == Decimal(
         "80.10"
     )
+
+
+def test_the_cycle_collector_is_paused_only_while_a_book_is_built_and_restored_after():
+    import gc
+
+    assert gc.isenabled()
+    with services.gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with services.gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
