@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
+from relance.channels import webhooks
 from relance.core import audit, clock, errors
 from relance.core.bulk import Inserter, Updater
 from relance.core.identifiers import siren_from_vat
@@ -72,8 +73,6 @@ FIELD_COLUMNS = {
 }
 
 DB_PLACES = Decimal("0.001")  # what a DecimalField(decimal_places=3) reads back as
-# ledger.services.allocation_create's refusal for a payment the bank returned (its constant is used when it has one)
-RETURNED = "Payment {reference} was returned by the bank on {day}: it cannot be allocated."
 
 
 @dataclass
@@ -232,11 +231,14 @@ def _insert_objects(model: type[Any], objects: list[Any], now: dt.datetime) -> N
     if not objects:
         return
     fields = _fields(model)
+    stamps = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    values = [f.attname for f in fields if f not in stamps]
     for obj in objects:
-        for f in fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                setattr(obj, f.attname, now)
-    Inserter(model, [f.name for f in fields]).insert([getattr(obj, f.attname) for f in fields] for obj in objects)
+        for f in stamps:
+            setattr(obj, f.attname, now)
+    Inserter(model, [f.name for f in fields if f not in stamps], [f.name for f in stamps]).insert(
+        ([getattr(obj, name) for name in values] for obj in objects), constants=[now] * len(stamps)
+    )
 
 
 def _update_objects(model: type[Any], objects: list[Any], now: dt.datetime) -> None:
@@ -661,8 +663,6 @@ def _document_ids(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]
 
 def _emit_documents(ctx: Context, created: list[tuple[int, str]], updated: list[int]) -> None:
     """document.created / document.updated for what the batch wrote (the document as the API shows it)."""
-    from relance.channels import webhooks
-
     wanted = ctx.wanted(webhooks.DOCUMENT_CREATED, webhooks.DOCUMENT_UPDATED)
     if not wanted or not (created or updated):
         return
@@ -851,12 +851,15 @@ class _PaymentBatch:
             invoices.update((company.pk, r.invoice_number) for r in group.rows if r.invoice_number)
         ctx.resolve_customers(customers)
         attnames = [f.attname for f in Payment._meta.concrete_fields]
-        for company_id, refs in _by_company(references).items():
-            for chunk in _chunks(refs):
-                rows = Payment.objects.filter(company_id=company_id, reference__in=chunk)
-                for row in rows.select_for_update().order_by().values(*attnames):
-                    row["touched"] = False
-                    self.payments[(company_id, row["reference"])] = row
+        found = [
+            pk
+            for company_id, refs in _by_company(references).items()
+            for pk in _ids(Payment, "reference", company_id, refs).values()
+        ]
+        for chunk in _chunks(found):  # new payments (most of a first import) cost no ORM query
+            for row in Payment.objects.filter(pk__in=chunk).select_for_update().order_by().values(*attnames):
+                row["touched"] = False
+                self.payments[(row["company_id"], row["reference"])] = row
         for chunk in _chunks([p["id"] for p in self.payments.values()]):
             live = Allocation.objects.filter(payment_id__in=chunk, reverses__isnull=True, reversed_by__isnull=True)
             for row in live.order_by("date", "id").values(*ALLOCATION_LIVE):
@@ -1044,10 +1047,8 @@ class _PaymentBatch:
                 **values,
             }
             self.created.append(payment)
-            self.audits.append(("payment.create", payment, dict(payment), ""))
             return payment, "created"
         payment = existing
-        before = _snapshot(Payment, payment)
         allocated = payment["amount"] - payment["unallocated_amount"]
         # A payment whose allocations were all reversed may move to another customer; its currency stays fixed
         # once it has any allocation history.
@@ -1062,11 +1063,14 @@ class _PaymentBatch:
                 f"Payment {reference} already has {allocated} allocated; its amount cannot become {amount}.",
                 field="amount",
             )
-        after = {**payment, **values, "unallocated_amount": amount - allocated}
-        changes = audit.diff(before, _snapshot(Payment, after))
+        values["unallocated_amount"] = amount - allocated
+        if all(payment[key] == value for key, value in values.items()):
+            return payment, "unchanged"  # equal values have equal audit spellings: no diff to compute
+        after = {**payment, **values}
+        changes = audit.diff(_snapshot(Payment, payment), _snapshot(Payment, after))
         if not changes:
             return payment, "unchanged"
-        for key in (*values, "unallocated_amount"):
+        for key in values:
             self._set(payment, key, after[key])
         self._set(payment, "touched", True)
         self.audits.append(("payment.update", payment, changes, ""))
@@ -1075,10 +1079,10 @@ class _PaymentBatch:
     def _allocate(self, payment: dict[str, Any], target: dict[str, Any], amount: Decimal, day: dt.date) -> None:
         """ledger.services.allocation_create of a payment to an invoice, on the in-memory rows."""
         label = f"payment {payment['reference']}"
-        if payment.get("returned_on") is not None:
-            message = getattr(ledger_services, "PAYMENT_RETURNED", RETURNED)
+        if payment["returned_on"] is not None:
             raise errors.ValidationError(
-                message.format(reference=payment["reference"], day=payment["returned_on"]), field="payment"
+                ledger_services.PAYMENT_RETURNED.format(reference=payment["reference"], day=payment["returned_on"]),
+                field="payment",
             )
         domain.check_allocation(
             domain.AllocationRequest(
@@ -1111,8 +1115,6 @@ class _PaymentBatch:
         }
         self.allocations.append(allocation)
         self._apply(target, payment, amount, day)
-        changes = {"amount": str(amount), "target": target["number"], "source": label, "date": day.isoformat()}
-        self.audits.append(("allocation.create", allocation, changes, ""))
 
     # writing
 
@@ -1120,10 +1122,7 @@ class _PaymentBatch:
         ctx, now = self.ctx, self.now
         _insert_dicts(Payment, self.created, now)
         for company_id, refs in _by_company((p["company_id"], p["reference"]) for p in self.created).items():
-            ids: dict[str, int] = {}
-            for chunk in _chunks(refs):
-                rows = Payment.objects.filter(company_id=company_id, reference__in=chunk).order_by()
-                ids.update(rows.values_list("reference", "pk"))
+            ids = _ids(Payment, "reference", company_id, refs)
             for payment in self.created:
                 if payment["company_id"] == company_id:
                     payment["id"] = ids[payment["reference"]]
@@ -1133,16 +1132,13 @@ class _PaymentBatch:
         for allocation in self.allocations:
             allocation["payment_id"] = _payment_id(allocation)
         _insert_dicts(Allocation, self.allocations, now)
-        self._read_allocation_ids()
+        if any(a["reverses_id"] for a in self.allocations) or self.ctx.wanted(webhooks.PAYMENT_ALLOCATED):
+            self._read_allocation_ids()  # the reversals' audit rows name them; the events carry them
         Updater(Document, ["open_amount", "settled_on", "updated_at"]).update(
             (d["open_amount"], d["settled_on"], now, d["id"]) for d in self.docs_by_id.values() if d["touched"]
         )
         for action, row, changes, message in self.audits:
-            if action == "payment.create":
-                changes = _snapshot(Payment, {**changes, "id": row["id"]})
-                ctx.audit(action, "ledger.payment", row["id"], row["reference"], row["customer_id"],
-                          row["company_id"], changes, message)  # fmt: skip
-            elif action == "payment.update":
+            if action == "payment.update":
                 ctx.audit(action, "ledger.payment", row["id"], row["reference"], row["customer_id"],
                           row["company_id"], changes, message)  # fmt: skip
             else:
@@ -1168,8 +1164,6 @@ class _PaymentBatch:
                 allocation["id"] = pk
 
     def _emit(self) -> None:
-        from relance.channels import webhooks
-
         wanted = self.ctx.wanted(webhooks.PAYMENT_RECEIVED, webhooks.PAYMENT_ALLOCATED)
         events: list[tuple[str, dict[str, Any], int | None]] = []
         if webhooks.PAYMENT_RECEIVED in wanted:
