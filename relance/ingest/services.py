@@ -113,13 +113,14 @@ def _batches(
     kind: str,
     profile: Profile,
     default_company: str,
-    raw_rows: dict[int, dict[str, str]] | None,
+    keep_raw: bool,
     snapshot: Snapshot | None = None,
-) -> Iterator[tuple[list[Any], list[RowError], int]]:
-    """The file's records in batches of about BATCH rows, with the errors of the rows that did not parse.
+) -> Iterator[tuple[list[Any], list[RowError], int, dict[int, dict[str, str]] | None]]:
+    """The file's records in batches of about BATCH rows, with the errors of the rows that did not parse, the
+    number of rows read and (``keep_raw``) the rows as read, by row number.
 
     A batch of payments never ends between two rows of one payment (rows with one reference are contiguous):
-    the loader must see a payment whole. Memory holds one batch.
+    the loader must see a payment whole. Memory holds a batch.
     """
     parse = PARSERS[kind]
     fast = fast_parser(kind, profile, default_company)
@@ -129,6 +130,7 @@ def _batches(
     read = 0
     full = False
     path = table.path
+    raw_rows: dict[int, dict[str, str]] | None = {} if keep_raw else None
     for number, raw in table.rows:
         record = fast(number, raw) if fast is not None else None
         row = None
@@ -143,8 +145,8 @@ def _batches(
             and record.company == records[-1].company
             and len(records) < MAX_BATCH
         ):
-            yield records, bad, read
-            records, bad, read = [], [], 0
+            yield records, bad, read, raw_rows
+            records, bad, read, raw_rows = [], [], 0, {} if keep_raw else None
         read += 1
         if record is not None:
             records.append(record)
@@ -157,7 +159,7 @@ def _batches(
             raw_rows[number] = raw
         full = len(records) + len(bad) >= BATCH
     if records or bad or read:
-        yield records, bad, read
+        yield records, bad, read, raw_rows
 
 
 def import_file(
@@ -225,7 +227,6 @@ def import_file(
     error_count = 0
     read = 0
     rejected_rows: set[int] = set()
-    raw_rows: dict[int, dict[str, str]] | None = {} if (partial or preview) else None
     if partial:
         _rejects_path(path).unlink(missing_ok=True)  # never append to the rejects of an earlier run
     preview_rows: list[dict[str, str]] = []
@@ -238,7 +239,7 @@ def import_file(
                 from relance.orgs.services import company_by_code
 
                 snap = Snapshot.start(company_by_code(company))
-            for records, bad, count in _batches(table, kind, prof, company, raw_rows, snap):
+            for records, bad, count, raw_rows in _batches(table, kind, prof, company, partial or preview, snap):
                 read += count
                 problems = bad + loader(ctx, records)
                 error_count += len(problems)
@@ -249,7 +250,6 @@ def import_file(
                         preview_rows.extend(list(raw_rows.values())[: 20 - len(preview_rows)])
                     if partial and problems:
                         _append_rejects(path, table.headers, raw_rows, problems)
-                    raw_rows.clear()
                 if progress:
                     progress(count)
             if snap is not None and not (error_count and not partial):
