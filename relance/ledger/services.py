@@ -163,6 +163,20 @@ def _clean_customer(company: Company, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _emit(event_type: str, obj: Any) -> None:
+    """Record a webhook event for ``obj`` in the current transaction (the outbox; sent after commit)."""
+    from relance.channels import services as channels
+    from relance.channels import webhooks
+
+    data = {
+        webhooks.DOCUMENT_CREATED: webhooks.document_data,
+        webhooks.DOCUMENT_UPDATED: webhooks.document_data,
+        webhooks.PAYMENT_RECEIVED: webhooks.payment_data,
+        webhooks.PAYMENT_ALLOCATED: webhooks.allocation_data,
+    }[event_type](obj)
+    channels.emit(event_type, data, company_id=obj.company_id)
+
+
 def _entity_of(customer: Customer) -> LegalEntity:
     return legal_entity_resolve(
         company=customer.company,
@@ -340,6 +354,7 @@ def document_upsert(
         )
         doc.save()
         audit.record(actor=actor, action="document.create", obj=doc, changes=audit.snapshot(doc))
+        _emit("document.created", doc)
         return doc, "created"
     before = audit.snapshot(doc)
     allocated = doc.amount - doc.open_amount
@@ -363,7 +378,10 @@ def document_upsert(
     doc.customer = customer
     doc.open_amount = values["amount"] - allocated
     doc.settled_on = doc.settled_on if doc.open_amount == 0 else None
-    return doc, _save_update(actor, doc, before, "document.update")
+    status = _save_update(actor, doc, before, "document.update")
+    if status == "updated":
+        _emit("document.updated", doc)
+    return doc, status
 
 
 PAYMENT_RETURNED = "Payment {reference} was returned by the bank on {day}: it cannot be allocated."
@@ -414,6 +432,7 @@ def payment_upsert(
         payment = Payment(company=company, reference=reference, unallocated_amount=amount_d, source=source, **values)
         payment.save()
         audit.record(actor=actor, action="payment.create", obj=payment, changes=audit.snapshot(payment))
+        _emit("payment.received", payment)
         return payment, "created"
     before = audit.snapshot(payment)
     allocated = payment.amount - payment.unallocated_amount
@@ -506,6 +525,9 @@ def allocation_create(
         obj=allocation,
         changes={"amount": str(amount_d), "target": target.number, "source": src_label, "date": day.isoformat()},
     )
+    if isinstance(src, Payment):
+        allocation.payment = src  # the locked row, with its new unallocated amount
+        _emit("payment.allocated", allocation)
     return allocation
 
 
