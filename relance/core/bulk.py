@@ -84,7 +84,8 @@ class _Statement:
 
 class Inserter(_Statement):
     """``Inserter(Document, ["company", "customer", "number", ...]).insert(rows)``: rows are tuples in field order
-    (foreign keys as ids). Ids are assigned by the database.
+    (foreign keys as ids). Ids are assigned by the database. On PostgreSQL the rows go through one
+    ``COPY … FROM STDIN`` (psycopg 3), several times faster than an ``executemany`` of INSERTs.
 
     ``constants`` name trailing fields whose value is the same for every row of a call (timestamps, source):
     ``insert(rows, constants=(now, now))`` adapts them once instead of once per row.
@@ -97,33 +98,67 @@ class Inserter(_Statement):
         columns = ", ".join(qn(f.column) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        self.copy_sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
 
     def insert(self, rows: Iterable[Sequence[Any]], constants: Sequence[Any] = ()) -> int:
         if len(constants) != self.n_constants:
             raise ValueError(f"expected {self.n_constants} constants, got {len(constants)}")
         if not self.n_constants:
-            return self.run(self.sql, rows)
+            return self._write(_params(self.adapters, rows))
         split = len(self.fields) - self.n_constants
         fixed = tuple(
             a(v) if a is not None and v is not None else v
             for a, v in zip(self.adapters[split:], constants, strict=True)
         )
-        params = _params(self.adapters[:split], rows, fixed)
+        return self._write(_params(self.adapters[:split], rows, fixed))
+
+    def _write(self, params: list[Any]) -> int:
         if params:
             with connection.cursor() as cursor:
-                cursor.executemany(self.sql, params)
+                if connection.vendor == "postgresql":
+                    with cursor.cursor.copy(self.copy_sql) as copy:
+                        for row in params:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(self.sql, params)
         return len(params)
 
 
 class Updater(_Statement):
-    """``Updater(Document, ["open_amount", "updated_at"]).update(rows)``: rows are (values..., pk)."""
+    """``Updater(Document, ["open_amount", "updated_at"]).update(rows)``: rows are (values..., pk).
+
+    On PostgreSQL the rows go by chunks through one ``UPDATE … FROM (VALUES …)`` each (an ``executemany`` of
+    single-row UPDATEs costs a round of planning and executing per row there); elsewhere one ``executemany``.
+    """
+
+    PG_PARAMS = 30_000  # parameters per statement (PostgreSQL takes 65,535)
 
     def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
         super().__init__(model, fields)
         qn = connection.ops.quote_name
+        table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
         sets = ", ".join(f"{qn(f.column)} = %s" for f in self.fields)
-        self.sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608
+        self.sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608
         self.adapters.append(None)
+        if connection.vendor == "postgresql":
+            names = [f"v{i}" for i in range(len(self.fields) + 1)]
+            self.casts = [f.db_type(connection) for f in self.fields] + [model._meta.pk.rel_db_type(connection)]
+            self.pg_sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(self.fields, names, strict=False))
+            self.pg_head = f"UPDATE {table} AS t SET {self.pg_sets} FROM (VALUES "  # noqa: S608
+            self.pg_tail = f") AS v({', '.join(names)}) WHERE t.{pk} = v.{names[-1]}"
 
     def update(self, rows: Iterable[Sequence[Any]]) -> int:
-        return self.run(self.sql, rows)
+        params = _params(self.adapters, rows)
+        if not params:
+            return 0
+        with connection.cursor() as cursor:
+            if connection.vendor != "postgresql" or len({row[-1] for row in params}) != len(params):
+                cursor.executemany(self.sql, params)  # (a row updated twice: in order, one statement each)
+                return len(params)
+            one = "(" + ", ".join(f"%s::{cast}" for cast in self.casts) + ")"
+            size = max(1, self.PG_PARAMS // len(self.casts))
+            for start in range(0, len(params), size):
+                chunk = params[start : start + size]
+                values = ", ".join([one] * len(chunk))
+                cursor.execute(self.pg_head + values + self.pg_tail, [v for row in chunk for v in row])
+        return len(params)
