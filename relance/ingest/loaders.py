@@ -135,8 +135,9 @@ class Context:
         )
 
     def flush_audit(self) -> None:
-        AUDIT_INSERT().insert(self.audit_rows)
-        self.audit_rows.clear()
+        if self.audit_rows:
+            AUDIT_INSERT().insert(self.audit_rows)
+            self.audit_rows.clear()
 
     def resolve_customers(self, pairs: set[tuple[int, str]]) -> None:
         missing = {p for p in pairs if p not in self.customer_ids}
