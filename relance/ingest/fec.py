@@ -688,7 +688,12 @@ def _load(
     from . import loaders
 
     ctx = loaders.Context(
-        actor=actor, file=file, source=SOURCE, started_at=started_at, column=lambda c: COLUMN_OF_FIELD.get(c, c)
+        actor=actor,
+        file=file,
+        source=SOURCE,
+        started_at=started_at,
+        column=lambda c: COLUMN_OF_FIELD.get(c, c),
+        emit_events=True,  # documents emit through the loader; payments and allocations through the services
     )
     ctx.companies[company.code] = company
     items: list[FecItem] = []
