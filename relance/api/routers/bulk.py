@@ -234,7 +234,8 @@ def _lookup(load: _Load, model: type[Model], key: str, pairs: set[Pair]) -> tupl
     visible: set[Pair] = set()
     for company_id, values in _by_company(pairs).items():
         for chunk in _chunks(values):
-            rows = model._default_manager.filter(company_id=company_id, **{f"{key}__in": chunk})
+            # no ordering: the model's default order would make SQLite walk the company's rows instead of the index
+            rows = model._default_manager.filter(company_id=company_id, **{f"{key}__in": chunk}).order_by()
             existing.update({(company_id, v): pk for v, pk in rows.values_list(key, "pk")})
             if load.sees_everything:
                 continue
@@ -313,7 +314,7 @@ def _load_documents(load: _Load, records: list[Any]) -> None:
     now_ids: dict[tuple[int, str], tuple[int, Any]] = {}
     for company_id, numbers in _by_company((ctx.companies[r.company].pk, r.number) for r in written).items():
         for chunk in _chunks(numbers):
-            rows = Document.objects.filter(company_id=company_id, number__in=chunk)
+            rows = Document.objects.filter(company_id=company_id, number__in=chunk).order_by()
             now_ids.update({(company_id, n): (pk, at) for n, pk, at in rows.values_list("number", "pk", "updated_at")})
     changed: dict[int, str] = {}
     for rec in written:
