@@ -834,6 +834,9 @@ class _PaymentBatch:
         self.audits: list[tuple[Any, ...]] = []
         self.undo: list[tuple[dict[str, Any], str, Any]] = []
         self.new_payment, self.new_allocation = _defaults(Payment), _defaults(Allocation)
+        self.aliases: dict[tuple[int, str], int] = {}  # ERP references already recognised as bank payments
+        self.bank: dict[tuple[int, int, str, Decimal], list[dict[str, Any]]] = {}  # unclaimed bank payments
+        self.new_aliases: list[tuple[int, str, int]] = []
 
     # reading
 
@@ -861,6 +864,7 @@ class _PaymentBatch:
             for row in Payment.objects.filter(pk__in=chunk).select_for_update().order_by().values(*attnames):
                 row["touched"] = False
                 self.payments[(row["company_id"], row["reference"])] = row
+        self._read_bank_payments(references, customers, invoices)
         for chunk in _chunks([p["id"] for p in self.payments.values()]):
             live = Allocation.objects.filter(payment_id__in=chunk, reverses__isnull=True, reversed_by__isnull=True)
             for row in live.order_by("date", "id").values(*ALLOCATION_LIVE):
@@ -873,6 +877,83 @@ class _PaymentBatch:
         targets = {a["target_id"] for rows in self.live.values() for a in rows} - set(self.docs_by_id)
         for chunk in _chunks(targets):
             self._read_documents(Document.objects.filter(pk__in=chunk))
+
+    def _read_bank_payments(
+        self, references: set[tuple[int, str]], customers: set[tuple[int, str]], invoices: set[tuple[int, str]]
+    ) -> None:
+        """What bank-applied payments ERP rows may be copies of: the aliases of the batch's references, and the
+        payments cash application booked (source ``cashapp``) not yet claimed by an ERP reference."""
+        from .models import PaymentAlias
+
+        new_refs = {pair for pair in references if pair not in self.payments}
+        for company_id, refs in _by_company(new_refs).items():
+            for chunk in _chunks(refs):
+                rows = PaymentAlias.objects.filter(company_id=company_id, reference__in=chunk).order_by()
+                for reference, payment_id in rows.values_list("reference", "payment_id"):
+                    self.aliases[(company_id, reference)] = payment_id
+        companies = {c for c, _ in new_refs}
+        bank = Payment.objects.filter(company_id__in=companies, source=BANK_SOURCE, returned_on__isnull=True)
+        if not companies or not bank.exists():
+            return  # the usual case: no cash application yet, nothing to recognise
+        wanted_customers = {self.ctx.customer_ids.get(pair) for pair in customers} - {None}
+        for company_id, numbers in _by_company(invoices).items():
+            for chunk in _chunks(numbers):
+                wanted_customers.update(
+                    Document.objects.filter(company_id=company_id, number__in=chunk)
+                    .order_by()
+                    .values_list("customer_id", flat=True)
+                )
+        rows = (
+            bank.filter(customer_id__in=wanted_customers, aliases__isnull=True)
+            .order_by()
+            .values(
+                "id",
+                "company_id",
+                "customer_id",
+                "currency",
+                "amount",
+                "date",
+                "reference",
+                "bank_reference",
+                "payer_name",
+            )
+        )
+        for row in rows:
+            row["targets"] = set()
+            self.bank.setdefault((row["company_id"], row["customer_id"], row["currency"], row["amount"]), []).append(
+                row
+            )
+        ids = [r["id"] for rows_ in self.bank.values() for r in rows_]
+        for chunk in _chunks(ids):
+            live = Allocation.objects.filter(payment_id__in=chunk, reverses__isnull=True, reversed_by__isnull=True)
+            by_id = {r["id"]: r for rows_ in self.bank.values() for r in rows_}
+            for payment_id, target_id in live.order_by().values_list("payment_id", "target_id"):
+                by_id[payment_id]["targets"].add(target_id)
+
+    def _recognise(
+        self,
+        company: Company,
+        customer_id: int | None,
+        rec: PaymentRecord,
+        wanted: list[tuple[PaymentRecord, dict[str, Any]]],
+    ) -> dict[str, Any] | None:
+        """The one bank-applied payment this ERP payment is a copy of: same customer, currency and amount, dated
+        within RECOGNITION_DAYS, and the same reference (in the bank's references) or the same invoices."""
+        if customer_id is None:
+            return None
+        candidates = self.bank.get((company.pk, customer_id, rec.currency, _q(to_decimal(rec.amount))), [])
+        reference = _normalise(rec.reference)
+        invoices = {doc["id"] for _, doc in wanted}
+        fits = [
+            c for c in candidates
+            if abs((c["date"] - rec.date).days) <= RECOGNITION_DAYS
+            and ((len(reference) >= 4 and reference in _normalise(c["bank_reference"], c["reference"], c["payer_name"]))
+                 or (invoices and invoices == c["targets"]))
+        ]  # fmt: skip
+        if len(fits) != 1:
+            return None
+        candidates.remove(fits[0])
+        return fits[0]
 
     def _read_documents(self, queryset: Any) -> None:
         for row in queryset.select_for_update(of=("self",)).order_by().values(*DOC_STATE):
@@ -924,6 +1005,16 @@ class _PaymentBatch:
                 )
             ]
         existing = self.payments.get((company.pk, rec.reference))
+        if existing is None:
+            if (company.pk, rec.reference) in self.aliases:
+                ctx.counts["unchanged"] += 1  # recognised earlier as a payment booked from the bank
+                return []
+            bank = self._recognise(company, customer_id, rec, wanted)
+            if bank is not None:
+                self.aliases[(company.pk, rec.reference)] = bank["id"]
+                self.new_aliases.append((company.pk, rec.reference, bank["id"]))
+                ctx.counts["recognised"] += 1
+                return []
         if existing is not None and existing["updated_at"] >= ctx.started_at:
             return [
                 ctx.error(
@@ -1145,6 +1236,16 @@ class _PaymentBatch:
             else:
                 ctx.audit(action, "ledger.allocation", row["id"], str(_AllocationView(row)), row["customer_id"],
                           row["company_id"], changes, message)  # fmt: skip
+        if self.new_aliases:
+            from .models import PaymentAlias
+
+            PaymentAlias.objects.bulk_create(
+                [PaymentAlias(company_id=c, reference=r, payment_id=p) for c, r, p in self.new_aliases]
+            )
+            for company_id, reference, payment_id in self.new_aliases:
+                message = f"the ERP's payment {reference} is this bank payment"
+                ctx.audit("payment.recognised", "ledger.payment", payment_id, reference, None, company_id,
+                          {"erp_reference": reference}, message)  # fmt: skip
         ctx.flush_audit()
         self._emit()
 
@@ -1184,6 +1285,14 @@ class _PaymentBatch:
                         (webhooks.PAYMENT_ALLOCATED, webhooks.allocation_data(allocation), allocation.company_id)
                     )
         self.ctx.emit(events)
+
+
+BANK_SOURCE = "cashapp"  # payments booked by cash application from bank statements
+RECOGNITION_DAYS = 5
+
+
+def _normalise(*texts: str) -> str:
+    return "".join(ch for text in texts for ch in (text or "").upper() if ch.isalnum())
 
 
 LOADERS = {"customers": load_customers, "documents": load_documents, "payments": load_payments}

@@ -78,3 +78,23 @@ class EInvoiceCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.syntax} {self.document_id}"
+
+
+class PaymentAlias(models.Model):
+    """An ERP payment recognised as one Relance already booked from the bank: the ERP's reference points at it,
+    so re-imports of that reference change nothing and the cash is never counted twice."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=80)
+    payment = models.ForeignKey("ledger.Payment", on_delete=models.PROTECT, related_name="aliases")
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "reference"], name="ingest_payment_alias_unique"),
+            models.UniqueConstraint(fields=["payment"], name="ingest_payment_alias_one_per_payment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} = payment {self.payment_id}"

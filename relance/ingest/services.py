@@ -264,6 +264,7 @@ def import_file(
         "created": ctx.counts["created"],
         "updated": ctx.counts["updated"],
         "unchanged": ctx.counts["unchanged"],
+        **({"recognised": ctx.counts["recognised"]} if ctx.counts.get("recognised") else {}),
         "rejected": len(rejected_rows),
     }
     if preview:
@@ -271,6 +272,7 @@ def import_file(
     elif error_count and not partial:
         status = "refused"
         counts.update(created=0, updated=0, unchanged=0)
+        counts.pop("recognised", None)
     elif error_count:
         status = "partial"
     else:

@@ -327,3 +327,67 @@ def test_snapshot_needs_a_company_and_documents(setup, tmp_path):
         run("import", "documents", str(path), "--snapshot")
     with pytest.raises(CommandError, match="--confirm goes with --snapshot"):
         run("import", "documents", str(path), "--confirm")
+
+
+def test_an_erp_payment_that_cash_application_already_booked_is_not_counted_twice(loaded, tmp_path):
+    from relance.ingest.models import PaymentAlias
+    from relance.ledger import services as ledger
+
+    c2 = Customer.objects.get(reference="C002")
+    invoice = Document.objects.get(number="F2026-003")  # 2400.00, 1000.00 paid by VIR-002: 1400.00 open
+    bank, _ = ledger.payment_upsert(
+        actor="cashapp",
+        company=loaded,
+        customer=c2,
+        reference="BANK-7f3a",
+        date=dt.date(2026, 6, 2),
+        currency="EUR",
+        amount="1400.00",
+        bank_reference="NOTPROVIDED/VIR ERP-2026-118",
+        payer_name="GARAGE DUPONT",
+        source="cashapp",
+    )
+    ledger.allocation_create(
+        actor="cashapp", target=invoice, payment=bank, amount="1400.00", date=dt.date(2026, 6, 2), source="cashapp"
+    )
+    erp = (
+        "company,customer_ref,reference,date,currency,amount,invoice_number,allocated_amount\n"
+        "FR1,C002,ERP-2026-118,2026-06-04,EUR,1400.00,F2026-003,1400.00\n"  # the same cash, seen by the ERP
+        "FR1,C002,ERP-2026-119,2026-06-04,EUR,1400.00,,\n"
+    )  # other cash, same amount: no match
+    path = write(tmp_path, "erp-payments.csv", erp)
+    result = run("import", "payments", str(path))
+    assert result["counts"]["recognised"] == 1 and result["counts"]["created"] == 1
+    assert not Payment.objects.filter(reference="ERP-2026-118").exists()
+    assert PaymentAlias.objects.get(reference="ERP-2026-118").payment_id == bank.pk
+    assert Payment.objects.get(reference="ERP-2026-119").unallocated_amount == Decimal("1400.00")
+    invoice.refresh_from_db()
+    assert invoice.open_amount == 0
+    assert AuditEntry.objects.filter(action="payment.recognised", object_id=str(bank.pk)).count() == 1
+    again = run("import", "payments", str(path))
+    assert again["counts"]["created"] == 0 and again["counts"]["unchanged"] == 2
+    assert selectors.check_invariants() == []
+
+
+def test_no_recognition_without_a_matching_reference_or_invoices_or_too_far_apart(loaded, tmp_path):
+    from relance.ledger import services as ledger
+
+    c2 = Customer.objects.get(reference="C002")
+    ledger.payment_upsert(
+        actor="cashapp",
+        company=loaded,
+        customer=c2,
+        reference="BANK-1",
+        date=dt.date(2026, 6, 2),
+        currency="EUR",
+        amount="300.00",
+        bank_reference="SOMETHING ELSE",
+        source="cashapp",
+    )
+    erp = (
+        "company,customer_ref,reference,date,currency,amount,invoice_number,allocated_amount\n"
+        "FR1,C002,ERP-9001,2026-06-03,EUR,300.00,,\n"
+        "FR1,C002,BANK-1X,2026-06-30,EUR,300.00,,\n"
+    )
+    result = run("import", "payments", str(write(tmp_path, "p.csv", erp)))
+    assert result["counts"]["created"] == 2 and "recognised" not in result["counts"]
