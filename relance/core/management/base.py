@@ -55,7 +55,7 @@ class RelanceCommand(BaseCommand):
             self.stdout.write(json.dumps(result, default=_default, indent=2, ensure_ascii=False))
 
     def run(self, **options: Any) -> dict[str, Any] | list[Any] | None:
-        raise NotImplementedError  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must define run(**options)")  # pragma: no cover
 
 
 def progress(total: int | None, desc: str, *, enabled: bool = True, unit: str = "rows") -> Any:
