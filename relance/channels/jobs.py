@@ -32,3 +32,38 @@ def webhooks_housekeeping(as_of: dt.date) -> dict[str, Any]:
 def webhooks_retry() -> dict[str, Any]:
     """Send the webhook deliveries whose next attempt is due (when no task worker has done it already)."""
     return dict(services.retry_due())
+
+
+@daily("webhooks_overdue")
+def documents_overdue(as_of: dt.date) -> dict[str, Any]:
+    """Emit ``document.overdue`` for each open invoice that became overdue since the previous run.
+
+    An invoice becomes overdue the day after its due date. A run on ``as_of`` covers the invoices that became
+    overdue after the previous completed run, up to ``as_of`` (days without a run are caught up; nothing is
+    sent twice); a first run covers yesterday's due dates only, so switching it on replays no history.
+    """
+    from relance.core.models import ScheduledRun
+    from relance.ledger.models import Document
+
+    from . import webhooks
+    from .models import WebhookSubscription
+
+    if not WebhookSubscription.objects.filter(active=True).exists():
+        return {"emitted": 0}
+    previous = (
+        ScheduledRun.objects.filter(name="webhooks_overdue", status="done", date__lt=as_of)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    last_due = as_of - dt.timedelta(days=1)
+    first_due = previous if previous else last_due  # the previous run covered due dates up to previous - 1
+    docs = Document.objects.filter(
+        type="invoice", open_amount__gt=0, due_date__gte=first_due, due_date__lte=last_due
+    ).select_related("company", "customer")
+    events = [
+        (webhooks.DOCUMENT_OVERDUE, webhooks.document_data(doc), doc.company_id)
+        for doc in docs.order_by("due_date", "pk").iterator(chunk_size=2000)
+    ]
+    services.emit_many(events)
+    return {"emitted": len(events), "due_from": first_due.isoformat(), "due_to": last_due.isoformat()}
