@@ -12,7 +12,8 @@ FILE_KINDS = ["fec", "einvoice"]
 
 class Command(RelanceCommand):
     help = (
-        "Import customers, documents (invoices and credit notes) or payments from CSV (any delimiter, UTF-8 or "
+        "Import files: customers, documents or payments, FEC, e-invoices, bank statements. Customers, documents "
+        "(invoices and credit notes) and payments come from CSV (any delimiter, UTF-8 or "
         "Windows-1252, decimal comma or point) or XLSX, in the canonical layout or through a mapping profile. "
         "All or nothing unless --partial. Re-importing a file changes nothing. Also `import fec` (the French "
         "accounting export) and `import einvoice` (Factur-X/ZUGFeRD PDF, CII or UBL invoices): "
