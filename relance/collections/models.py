@@ -59,3 +59,78 @@ class DisputeReason(models.TextChoices):
     NOT_RECEIVED = "not_received", _("Goods or service not received")
     DUPLICATE = "duplicate", _("Duplicate invoice")
     OTHER = "other", _("Other")
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PromiseSource(models.TextChoices):
+    COLLECTOR = "collector", _("Collector")
+    PORTAL = "portal", _("Customer portal")
+    EMAIL = "email", _("E-mail reply")
+    API = "api", _("API")
+
+
+class Promise(models.Model):
+    """A customer's promise to pay ``amount`` by ``promised_for``; while open, dunning pauses for its documents."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="promises")
+    documents = models.ManyToManyField(Document, related_name="promises", blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=3)
+    currency = models.CharField(_("currency"), max_length=3)
+    promised_for = models.DateField(_("promised for"))
+    made_on = models.DateField(_("made on"))
+    status = models.CharField(_("status"), max_length=10, choices=PromiseStatus.choices, default=PromiseStatus.OPEN)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=PromiseSource.choices, default=PromiseSource.COLLECTOR
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-made_on", "-id"]
+        indexes = [models.Index(fields=["status", "promised_for"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="collections_promise_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_on__isnull=True)
+                | (~Q(status="open") & Q(resolved_on__isnull=False)),
+                name="collections_promise_resolution_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Promise {self.pk} ({self.amount} {self.currency} by {self.promised_for})"
+
+
+class Activity(models.Model):
+    """One line of a customer's collection history (see ``relance.collections.activity.KINDS``)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
+    at = models.DateTimeField(_("at"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=30)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(_("actor"), max_length=200, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = _("activities")
+        indexes = [models.Index(fields=["customer", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
