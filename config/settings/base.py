@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "relance.ingest",
     "relance.channels",
     "relance.cashapp",
+    "relance.portal",
     "relance.web",
     "relance.api",
 ]
@@ -173,6 +174,11 @@ NINJA_PAGINATION_MAX_LIMIT = 1000
 RELANCE_DAILY_AT = os.environ.get("RELANCE_DAILY_AT", "06:00")
 # A fixed "today" for demos and tests (YYYY-MM-DD); unset means the real date.
 RELANCE_TODAY = os.environ.get("RELANCE_TODAY", "")
+# Absolute base of links sent to customers (portal links in reminders), without a trailing slash.
+RELANCE_BASE_URL = os.environ.get("RELANCE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Customer portal: days a link stays valid; payment provider ("test" is the built-in one, see docs/portal.md).
+RELANCE_PORTAL_LINK_DAYS = int(os.environ.get("RELANCE_PORTAL_LINK_DAYS", "60"))
+RELANCE_PORTAL_PROVIDER = os.environ.get("RELANCE_PORTAL_PROVIDER", "test")
 
 LOGGING = {
     "version": 1,
