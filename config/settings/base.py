@@ -179,6 +179,8 @@ RELANCE_BASE_URL = os.environ.get("RELANCE_BASE_URL", "http://127.0.0.1:8000").r
 # Customer portal: days a link stays valid; payment provider ("test" is the built-in one, see docs/portal.md).
 RELANCE_PORTAL_LINK_DAYS = int(os.environ.get("RELANCE_PORTAL_LINK_DAYS", "60"))
 RELANCE_PORTAL_PROVIDER = os.environ.get("RELANCE_PORTAL_PROVIDER", "test")
+# Key that signs portal link tokens (default: SECRET_KEY); changing it invalidates every link.
+RELANCE_PORTAL_SECRET = os.environ.get("RELANCE_PORTAL_SECRET", "")
 
 LOGGING = {
     "version": 1,
