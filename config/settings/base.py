@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "relance.channels",
     "relance.cashapp",
     "relance.portal",
+    "relance.alerts",
+    "relance.risk",
     "relance.web",
     "relance.api",
 ]

@@ -1,0 +1,102 @@
+"""Monitoring alerts: one row per condition while it lasts (kind, company, customer, key).
+
+An alert is raised by a daily rule or a service (:func:`relance.alerts.services.alert_raise`), never
+twice while its condition lasts, and cleared (``cleared_on`` set, status ``closed``) when it ends.
+A user acknowledges it, assigns it to someone, and comments on it; each of these is audited.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from relance.ledger.models import Customer
+from relance.orgs.models import Company
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Closed")
+
+
+class Alert(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=40)
+    key = models.CharField(_("key"), max_length=120, blank=True, default="")
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    status = models.CharField(_("status"), max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    title = models.CharField(_("title"), max_length=200)
+    message = models.TextField(_("message"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    raised_on = models.DateField(_("raised on"))
+    raised_at = models.DateTimeField(_("raised at"))
+    cleared_on = models.DateField(_("cleared on"), null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_alerts"
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-raised_on", "-id"]
+        constraints = [
+            # never two live alerts for the same condition (two constraints: NULL customers are distinct in SQL)
+            models.UniqueConstraint(
+                fields=["kind", "company", "customer", "key"],
+                condition=Q(cleared_on__isnull=True, customer__isnull=False),
+                name="alerts_alert_live_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "company", "key"],
+                condition=Q(cleared_on__isnull=True, customer__isnull=True),
+                name="alerts_alert_live_company_unique",
+            ),
+            models.CheckConstraint(condition=Q(status__in=AlertStatus.values), name="alerts_alert_status"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="alerts_alert_severity"),
+            models.CheckConstraint(
+                condition=Q(status="closed", cleared_on__isnull=False)
+                | (~Q(status="closed") & Q(cleared_on__isnull=True)),
+                name="alerts_alert_closed_when_cleared",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status"]),
+            models.Index(fields=["customer", "kind"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_live(self) -> bool:
+        return self.cleared_on is None
+
+
+class AlertComment(models.Model):
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200, blank=True)
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
