@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "relance.portal",
     "relance.alerts",
     "relance.risk",
+    "relance.ml",
     "relance.web",
     "relance.api",
 ]
@@ -183,6 +184,10 @@ RELANCE_PORTAL_LINK_DAYS = int(os.environ.get("RELANCE_PORTAL_LINK_DAYS", "60"))
 RELANCE_PORTAL_PROVIDER = os.environ.get("RELANCE_PORTAL_PROVIDER", "test")
 # Key that signs portal link tokens (default: SECRET_KEY); changing it invalidates every link.
 RELANCE_PORTAL_SECRET = os.environ.get("RELANCE_PORTAL_SECRET", "")
+# Payment-date prediction (relance.ml, docs/ml.md): where model files go, what "late" means, when to retrain.
+RELANCE_ML_DIR = Path(os.environ.get("RELANCE_ML_DIR", VAR_DIR / "models"))
+RELANCE_ML_LATE_DAYS = int(os.environ.get("RELANCE_ML_LATE_DAYS", "30"))
+RELANCE_ML_RETRAIN_DAYS = int(os.environ.get("RELANCE_ML_RETRAIN_DAYS", "7"))
 
 LOGGING = {
     "version": 1,
