@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "relance.ingest",
     "relance.channels",
     "relance.cashapp",
+    "relance.analytics",
     "relance.portal",
     "relance.alerts",
     "relance.risk",

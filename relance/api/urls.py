@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
-from .routers import bulk, customers, documents, exports, lifecycle, me, payments, webhooks
+from .routers import analytics, bulk, customers, documents, exports, lifecycle, me, payments, webhooks
 
 DESCRIPTION = """
 The receivables of the caller's scope: customers, invoices and credit notes, payments.
@@ -109,3 +109,4 @@ api.add_router("", payments.router)
 api.add_router("", webhooks.router)
 api.add_router("", lifecycle.router)
 api.add_router("", exports.router)
+api.add_router("", analytics.router)
