@@ -59,7 +59,8 @@ class Command(RelanceCommand):
                 f"naive WAPE {r['naive_wape'] or '-':>7} %"
             )
         self.say(
-            f"mean        forecast WAPE {summary['forecast_wape'] or '-':>7} %  naive WAPE {summary['naive_wape'] or '-':>7} %"
+            f"mean        forecast WAPE {summary['forecast_wape'] or '-':>7} %  "
+            f"naive WAPE {summary['naive_wape'] or '-':>7} %"
         )
         return {"runs": runs, "summary": summary}
 
