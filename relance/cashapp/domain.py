@@ -52,7 +52,7 @@ _NON_ALNUM = re.compile(r"[^0-9A-Z]")
 _SPLIT = re.compile(r"[^0-9A-Z]+")
 _NON_DIGIT = re.compile(r"\D")
 _SPACE_DASH = re.compile(r"[\s\-]")
-_RF = re.compile(r"RF\d{2}[DC]\d{1,19}")
+_RF = re.compile(r"RF\d{2}[DCS]\d{1,19}")
 TRUNCATED_MAX_KEYS = 30  # numbers a cut-short reference may begin (more: too vague to tell apart)
 
 LEGAL_FORMS = frozenset(
@@ -318,10 +318,11 @@ def normal_name(name: str) -> str:
 
 
 def creditor_reference(kind: str, identifier: int) -> str:
-    """Relance's structured creditor reference (ISO 11649, ``RFkk`` + body) for a document (``D``) or a customer
-    account (``C``): what reminders and the portal ask the payer to write."""
-    if kind not in ("D", "C"):
-        raise ValueError("kind is D (document) or C (customer)")
+    """Relance's structured creditor reference (ISO 11649, ``RFkk`` + body) for a document (``D``), a customer
+    account (``C``) or a selection of invoices made in the customer portal (``S``): what reminders and the portal
+    ask the payer to write."""
+    if kind not in ("D", "C", "S"):
+        raise ValueError("kind is D (document), C (customer) or S (selection)")
     body = f"{kind}{identifier}"
     return "RF" + mod_97_10.calc_check_digits(body + "RF") + body
 
@@ -358,10 +359,15 @@ class Book:
     names: dict[int, str] = field(default_factory=dict)
     ibans: dict[str, tuple[int, int]] = field(default_factory=dict)  # iban → (customer, confirmations)
     sorted_keys: list[str] = field(default_factory=list)  # for numbers cut short by the bank
+    selections: dict[int, tuple[int, ...]] = field(default_factory=dict)  # RF ``S`` id → the documents it names
 
     @classmethod
     def build(
-        cls, items: Iterable[OpenItem], payers: Iterable[Payer], ibans: Mapping[str, tuple[int, int]] | None = None
+        cls,
+        items: Iterable[OpenItem],
+        payers: Iterable[Payer],
+        ibans: Mapping[str, tuple[int, int]] | None = None,
+        selections: Mapping[int, Iterable[int]] | None = None,
     ) -> Book:
         book = cls()
         for p in payers:
@@ -391,6 +397,7 @@ class Book:
             rows.sort()
             book.by_customer[customer_id] = [row[3] for row in rows]
         book.ibans = dict(ibans or {})
+        book.selections = {k: tuple(v) for k, v in (selections or {}).items()}
         return book
 
     def take(self, shares: Iterable[Share]) -> None:
@@ -450,6 +457,17 @@ def identify(line: Line, book: Book, config: MatchConfig) -> dict[int, _Evidence
                     (Decimal("0.995"), rank, f"The payment reference is the one Relance gave for {item.number}.")
                 )
                 ev.documents.append(item.id)
+            elif kind == "S" and ident in book.selections:
+                named = [book.items[i] for i in book.selections[ident] if i in book.items]
+                owners = {i.customer_id for i in named}
+                if len(owners) != 1:
+                    continue  # nothing left open (or, impossibly, several customers): other rules decide
+                ev = found[owners.pop()]
+                numbers = ", ".join(i.number for i in named)
+                ev.scores.append(
+                    (Decimal("0.995"), rank, f"The payment reference is the one the portal gave for {numbers}.")
+                )
+                ev.documents.extend(i.id for i in named if i.id not in ev.documents)
             elif kind == "C" and ident in book.payers:
                 found[ident].scores.append(
                     (

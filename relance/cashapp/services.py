@@ -494,6 +494,16 @@ def open_items(company: Company, *, before_payments: bool = False) -> Iterator[A
                 yield OpenItem(pk, number, customer_id, currency, Decimal(open_), issue, due, Decimal(full))
 
 
+# Sources of RF ``S`` references (sets of documents named by one reference): functions of a company returning
+# {selection id: document ids}. The customer portal registers its payment selections here (portal/apps.py).
+SELECTION_SOURCES: list[Any] = []
+
+
+def register_selection_source(source: Any) -> None:
+    if source not in SELECTION_SOURCES:
+        SELECTION_SOURCES.append(source)
+
+
 def book_for(company: Company, *, before_payments: bool = False) -> Any:
     """The company's open invoices, customers and learnt payer accounts, as the matcher sees them (every invoice
     open for its full amount with ``before_payments``: the benchmark's book)."""
@@ -514,8 +524,11 @@ def book_for(company: Company, *, before_payments: bool = False) -> Any:
             "iban", "customer_id", "confirmations"
         )
     }
+    selections: dict[int, list[int]] = {}
+    for source in SELECTION_SOURCES:
+        selections.update(source(company))
     with gc_paused():
-        return Book.build(open_items(company, before_payments=before_payments), payers, ibans)
+        return Book.build(open_items(company, before_payments=before_payments), payers, ibans, selections)
 
 
 def converter() -> Any:

@@ -13,3 +13,4 @@ class PortalConfig(AppConfig):
         scope.register("portal.portallink", "customer__", None)
         scope.register("portal.paymentselection", "customer__", None)
         scope.register("portal.paymentsession", "customer__", None)
+        scope.register("portal.disputeattachment", "customer__", None)

@@ -97,3 +97,23 @@ class PaymentSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_ref}"
+
+
+class DisputeAttachment(models.Model):
+    """A file the customer joined to a dispute from the portal (PDF, PNG or JPEG, checked by content)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_attachments")
+    dispute = models.ForeignKey("collections.Dispute", on_delete=models.CASCADE, related_name="portal_attachments")
+    file = models.FileField(upload_to="portal/disputes/%Y/%m/")
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name
