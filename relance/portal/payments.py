@@ -113,10 +113,13 @@ class BankDetails:
 
 
 def bank_details(company: Any, currency: str) -> BankDetails | None:
-    """The company's account to pay ``currency`` into: one in that currency, else one without a currency."""
+    """The company's account to pay ``currency`` into: one in that currency, else one without a currency, else
+    the first one (the bank converts)."""
     accounts = list(BankAccount.objects.filter(company=company).order_by("id"))
-    chosen = next((a for a in accounts if a.currency == currency), None) or next(
-        (a for a in accounts if not a.currency), None
+    chosen = (
+        next((a for a in accounts if a.currency == currency), None)
+        or next((a for a in accounts if not a.currency), None)
+        or next(iter(accounts), None)
     )
     if chosen is None:
         return None

@@ -63,3 +63,23 @@ def test_guessing_tokens_is_rate_limited_per_address(client, portal, settings):
     assert blocked.status_code == 429 and b"F-001" not in blocked.content
     other = client.get(portal.path, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 200
+
+
+def test_each_invoice_downloads_as_a_pdf(client, portal):
+    response = client.get(portal.path + f"documents/{portal.docs[0].pk}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and "F-001" in response["Content-Disposition"]
+
+
+def test_the_statement_of_account_downloads_as_a_pdf_in_the_readers_language(client, portal):
+    from relance.channels.pdf import render_html
+    from relance.portal import selectors
+
+    response = client.get(portal.path + "statement/pdf/")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert "statement-ACME-2026-06-30.pdf" in response["Content-Disposition"]
+    link = services.link_resolve(portal.token, touch=False)
+    context = {"company": portal.company, "customer": portal.customer,
+               **selectors.statement(link, as_of=portal.docs[0].due_date)}  # fmt: skip
+    html = render_html("portal/statement_pdf.html", context, language="fr")
+    assert "Relevé de compte" in html and "F-001" in html and "O-001" not in html and "UK-001" not in html
