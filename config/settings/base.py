@@ -185,6 +185,10 @@ RELANCE_PORTAL_LINK_DAYS = int(os.environ.get("RELANCE_PORTAL_LINK_DAYS", "60"))
 RELANCE_PORTAL_PROVIDER = os.environ.get("RELANCE_PORTAL_PROVIDER", "test")
 # Key that signs portal link tokens (default: SECRET_KEY); changing it invalidates every link.
 RELANCE_PORTAL_SECRET = os.environ.get("RELANCE_PORTAL_SECRET", "")
+# HMAC key of the built-in test payment provider's webhooks (default: derived from SECRET_KEY).
+RELANCE_PORTAL_WEBHOOK_SECRET = os.environ.get("RELANCE_PORTAL_WEBHOOK_SECRET", "")
+# Largest dispute attachment accepted from the portal, in bytes.
+RELANCE_PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("RELANCE_PORTAL_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
 # Payment-date prediction (relance.ml, docs/ml.md): where model files go, what "late" means, when to retrain.
 RELANCE_ML_DIR = Path(os.environ.get("RELANCE_ML_DIR", VAR_DIR / "models"))
 RELANCE_ML_LATE_DAYS = int(os.environ.get("RELANCE_ML_LATE_DAYS", "30"))

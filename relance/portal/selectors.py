@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from relance.collections.models import Dispute, DisputeStatus, Promise, PromiseStatus
+from relance.core import clock
 from relance.core.money import Money, quantize
 from relance.core.vocab import DocumentType
 from relance.ledger.models import Document, Payment
@@ -121,3 +122,30 @@ def statement(link: PortalLink, *, as_of: dt.date) -> dict[str, Any]:
         "balances": [Money(quantize(v, c), c) for c, v in sorted(balances.items())],
         "as_of": as_of,
     }
+
+
+# --- staff side: what a user sees of a customer's portal (through core.scope) ---------------------------------
+
+PORTAL_KINDS = ("portal_visit", "portal_payment")
+SOURCED_KINDS = ("promise_made", "dispute_opened", "contact_updated")
+
+
+def for_staff(user: Any, customer: Any, *, limit: int = 15) -> dict[str, Any]:
+    """The customer's portal links and portal activity, within ``user``'s scope."""
+    from relance.collections.models import Activity
+    from relance.core import scope
+
+    links = list(
+        scope.restrict(user, PortalLink.objects.filter(customer_id=customer.pk)).select_related("contact")[:10]
+    )
+    activity = list(
+        scope.restrict(
+            user, Activity.objects.filter(customer_id=customer.pk, kind__in=PORTAL_KINDS + SOURCED_KINDS)
+        ).order_by("-at", "-id")[: limit * 3]
+    )
+    activity = [a for a in activity if a.kind in PORTAL_KINDS or (a.data or {}).get("source") == "portal"][:limit]
+    attachments = list(
+        scope.restrict(user, DisputeAttachment.objects.filter(customer_id=customer.pk)).select_related("dispute")[:10]
+    )
+    return {"links": links, "activity": activity, "attachments": attachments, "can_manage": scope.can(user, "collect"),
+            "now": clock.now()}  # fmt: skip

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, cashapp, customers, documents, home, transfer
+from .views import auth, cashapp, customers, documents, home, portal, transfer
 
 app_name = "web"
 urlpatterns = [
@@ -18,4 +18,7 @@ urlpatterns = [
     path("imports/", transfer.import_file, name="import"),
     path("cash/", cashapp.cash_queue, name="cash_queue"),
     path("cash/<int:pk>/", cashapp.cash_line, name="cash_line"),
+    path("customers/<int:pk>/portal/link/", portal.portal_link_create, name="portal_link_create"),
+    path("customers/<int:pk>/portal/revoke/", portal.portal_link_revoke, name="portal_link_revoke"),
+    path("portal/attachments/<int:pk>/", portal.portal_attachment, name="portal_attachment"),
 ]

@@ -62,8 +62,8 @@ def test_a_promise_on_someone_elses_invoice_is_refused(client, portal):
 
 def test_a_dispute_with_a_pdf_is_recorded_and_its_attachment_is_downloadable(client, portal):
     upload = SimpleUploadedFile("proof.exe", PDF, content_type="application/x-msdownload")  # content decides
-    response = client.post(portal.path + "dispute/", {"doc": [portal.docs[1].pk], "reason": "quantity",
-                                                      "message": "Only 8 of 10 delivered", "attachment": upload})  # fmt: skip
+    data = {"doc": [portal.docs[1].pk], "reason": "quantity", "message": "Only 8 of 10 delivered", "attachment": upload}
+    response = client.post(portal.path + "dispute/", data)
     assert response.status_code == 302
     dispute = Dispute.objects.get()
     assert list(dispute.documents.all()) == [portal.docs[1]] and dispute.reason == "quantity"

@@ -91,8 +91,8 @@ def test_another_customers_selection_is_not_reachable_by_changing_the_id(client,
 
 def test_a_bank_transfer_with_the_portal_reference_is_applied_automatically(portal, tmp_path):
     sel = payments.selection_get_or_create(link=_link(portal), document_ids=[d.pk for d in portal.docs[:2]])
-    path = write(tmp_path, "s.xml", [{"amount": "1500.50", "rf": sel.reference, "name": "ACME INDUSTRIES",
-                                      "text": "virement fournisseur"}], account="FR7630006000011234567890189")  # fmt: skip
+    entry = {"amount": "1500.50", "rf": sel.reference, "name": "ACME INDUSTRIES", "text": "virement fournisseur"}
+    path = write(tmp_path, "s.xml", [entry], account="FR7630006000011234567890189")
     result = cash.statement_import(actor="cli", path=path)
     counts = cash.lines_match(actor="cli", line_ids=result.new_line_ids)
     assert counts == {"applied": 1, "review": 0, "unidentified": 0}

@@ -14,6 +14,7 @@ from relance.core import clock, scope
 from relance.core.vocab import DocumentType, Role
 from relance.ledger import domain, selectors
 from relance.orgs.models import Agency, Company
+from relance.portal import selectors as portal_selectors
 from relance.web import queries
 from relance.web.forms import SORT_CUSTOMERS, CustomerFilterForm
 
@@ -133,5 +134,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "disputes": disputes,
             "activity": activity,
             "activity_limit": ACTIVITY_LIMIT,
+            "portal": portal_selectors.for_staff(user, customer),
         },
     )
