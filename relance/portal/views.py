@@ -35,7 +35,7 @@ def _languages() -> list[str]:
 
 def _secure(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no token to other sites; same-origin keeps CSRF checks
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

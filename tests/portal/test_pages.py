@@ -41,7 +41,7 @@ def test_a_visit_lands_in_the_activity_log_once_a_day(client, portal):
 def test_pages_are_not_cached_and_leak_no_referrer(client, portal):
     response = client.get(portal.path)
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("suffix", ["", "pay/1/", "promise/", "dispute/", "contact/", "statement/pdf/"])

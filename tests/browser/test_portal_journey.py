@@ -1,0 +1,143 @@
+"""The customer's accountant follows the link of a reminder on a phone: pays one invoice online through the test
+provider, promises to pay another, disputes a third with a PDF; then the collector sees all of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from relance.alerts.models import Alert
+from relance.collections.models import Dispute, Promise
+from relance.ledger.models import Document
+from relance.orgs.models import BankAccount
+from relance.portal import services
+from relance.portal.models import PaymentSession, SessionStatus
+from tests.conftest import PASSWORD
+from tests.factories import ContactFactory, DocumentFactory
+
+from .helpers import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def reminded(world, live_server, settings):
+    """Atelier Paris (collector alice) with three open invoices and the link its reminder carries."""
+    settings.RELANCE_BASE_URL = live_server.url  # the test provider's webhook goes back to this server over HTTP
+    BankAccount.objects.create(company=world.fr, iban="FR7630006000011234567890189", bic="AGRIFRPP", currency="EUR")
+    customer = world.customers["c_par_alice"]
+    ContactFactory(customer=customer, email="compta@atelier.example", name="Compta Atelier", language="fr")
+    for number, amount, due in (("WEB-001", "480.00", dt.date(2026, 5, 10)), ("WEB-002", "1250.00",
+                                dt.date(2026, 6, 10)), ("WEB-003", "99.90", dt.date(2026, 7, 10))):  # fmt: skip
+        DocumentFactory(customer=customer, number=number, amount=Decimal(amount), tax_amount=Decimal("0"),
+                        issue_date=due - dt.timedelta(days=30), due_date=due)  # fmt: skip
+    return customer, services.portal_link(customer=customer)
+
+
+def test_a_customer_pays_promises_and_disputes_from_the_reminder_link_and_the_collector_sees_it(
+    browser, live_server, reminded, screenshot, tmp_path
+):
+    customer, url = reminded
+    assert url.startswith(live_server.url + "/p/")
+    phone = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
+    phone.set_default_timeout(15_000)
+    page = phone.new_page()
+
+    # Given the link of the reminder, opened on a phone: the invoices, in the contact's French
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Factures ouvertes de Atelier Paris")
+    for number in ("WEB-001", "WEB-002", "WEB-003", "INV-PAR001"):
+        expect(page.locator("main")).to_contain_text(number)
+    expect(page.locator("main")).not_to_contain_text("INV-LYO001")  # another customer's invoice
+    screenshot(page, "portal-01-invoices-phone")
+
+    # When the accountant switches to English, ticks WEB-001 and pays
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("checkbox", name="WEB-001").check()
+    page.get_by_role("button", name="Pay the selected invoices").click()
+    # Then the bank details, the RF reference and the EPC QR code are shown
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Pay 480"))
+    expect(page.locator("[data-iban]")).to_have_text("FR7630006000011234567890189")
+    expect(page.locator("[data-reference]")).to_have_text(re.compile(r"^RF\d\dS\d+$"))
+    expect(page.locator("img[data-epc-qr]")).to_be_visible()
+    screenshot(page, "portal-02-pay")
+
+    # When paying online: the provider's page, "Pay now", the signed webhook, back to the portal
+    page.get_by_role("button", name="Pay online").click()
+    expect(page).to_have_url(re.compile(r"/p/test-provider/\?s="))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay 480.00 EUR")
+    screenshot(page, "portal-03-provider")
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "paid")
+    screenshot(page, "portal-04-paid")
+    session = PaymentSession.objects.get()
+    assert session.status == SessionStatus.PAID and session.payment.unallocated_amount == 0
+    assert Document.objects.get(number="WEB-001").open_amount == 0
+
+    # When promising to pay WEB-002 on the 20th of July
+    page.get_by_role("link", name="Back to the invoices").click()
+    expect(page.locator("main")).not_to_contain_text("WEB-001")  # paid
+    page.get_by_role("link", name="Promise to pay").click()
+    page.get_by_role("checkbox", name="WEB-002").check()
+    page.get_by_label("Amount").fill("1250.00")
+    page.get_by_label("Payment date").fill("2026-07-20")
+    page.get_by_role("button", name="Record my promise").click()
+    expect(page.get_by_role("status")).to_contain_text("your promise to pay is recorded")
+    expect(page.locator("main")).to_contain_text("Your promises to pay")
+
+    # And disputing WEB-003 with a PDF
+    page.get_by_role("link", name="Dispute an invoice").click()
+    page.get_by_role("checkbox", name="WEB-003").check()
+    page.get_by_label("Reason").select_option("quantity")
+    page.get_by_label("Message").fill("Only 8 of the 10 boxes arrived.")
+    page.get_by_label("Attachment (optional)").set_input_files(
+        {"name": "delivery-note.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% delivery note\n%%EOF\n"}
+    )
+    page.get_by_role("button", name="Send the dispute").click()
+    expect(page.get_by_role("status")).to_contain_text("Your dispute is recorded")
+    screenshot(page, "portal-05-after-actions")
+    phone.close()
+
+    promise = Promise.objects.get()
+    assert promise.source == "portal" and promise.promised_for == dt.date(2026, 7, 20)
+    dispute = Dispute.objects.get(customer=customer, reason="quantity")
+    assert [d.number for d in dispute.documents.all()] == ["WEB-003"]
+    assert set(Alert.objects.filter(customer=customer).values_list("kind", flat=True)) >= {
+        "portal.payment", "portal.promise", "portal.dispute"}  # fmt: skip
+
+    # Then alice, the collector, sees the portal activity on the customer page
+    desk = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900}, locale="en-GB")
+    desk.set_default_timeout(15_000)
+    staff = desk.new_page()
+    login(staff, "alice@example.com", PASSWORD)
+    staff.goto(f"/customers/{customer.pk}/")
+    activity = staff.get_by_test_id("portal-activity")
+    for kind in ("portal_payment", "promise_made", "dispute_opened", "portal_visit"):
+        expect(activity).to_contain_text(kind)
+    expect(activity).to_contain_text("portal:compta@atelier.example")
+    expect(staff.get_by_test_id("portal")).to_contain_text("delivery-note.pdf")
+    expect(staff.get_by_test_id("open-items")).not_to_contain_text("WEB-001")
+    screenshot(staff, "portal-06-collector")
+    desk.close()
+
+
+def test_a_revoked_link_shows_the_neutral_page_in_the_browser(browser, live_server, reminded):
+    customer, url = reminded
+    services.link_revoke(actor="test", customer=customer)
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    response = page.goto(url)
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("This link is not valid|Ce lien n'est pas valide")
+    )
+    expect(page.locator("body")).not_to_contain_text("Atelier")
+    context.close()
