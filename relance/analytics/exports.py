@@ -181,3 +181,50 @@ def render(export: Export, fmt: str) -> bytes:
         write_xlsx(export, bio)
         return bio.getvalue()
     raise ValueError(f"unknown format {fmt!r}")
+
+
+# ---------------------------------------------------------------- dashboard tables (relance.analytics.dashboard)
+
+
+def kpi_export(data: dict[str, Any]) -> Export:
+    """The KPI figures of the dashboard (report.as_json) as kpi, value, currency rows."""
+    money = {"total_receivables", "not_due", "overdue", "collected_30_days", "sales_90_days", "disputed",
+             "under_promise", "unapplied_cash", "deposits", "at_risk", "insured", "factored"}  # fmt: skip
+    rows: list[list[Any]] = []
+    for key, value in data.items():
+        if isinstance(value, (list, dict)):
+            continue
+        rows.append([key, _number(value), data["currency"] if key in money else ""])
+    rows += [[f"aging:{a['bucket']}", _number(a["amount"]), data["currency"]] for a in data["aging"]]
+    rows += [
+        [f"risk_class:{r['risk_class'] or '-'}", _number(r["amount"]), data["currency"]] for r in data["by_risk_class"]
+    ]
+    rows += [[f"dso_trend:{t['month_end']}", _number(t["dso_standard"]), ""] for t in data["dso_trend"]]
+    return Export("kpi", ["kpi", "value", "currency"], rows)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    return value
+
+
+def dashboard_aging_export(data: dict[str, Any]) -> Export:
+    rows = [[a["bucket"], a["min_days"], a["max_days"], _number(a["amount"]), data["currency"]] for a in data["aging"]]
+    return Export("aging", ["bucket", "min_days", "max_days", "amount", "currency"], rows)
+
+
+def forecast_export(forecast: Any, currency: str) -> Export:
+    rows: list[list[Any]] = [["week", a, b, quantize(v, currency), currency] for a, b, v in forecast.weeks] + [
+        ["month", a, b, quantize(v, currency), currency] for a, b, v in forecast.months
+    ]
+    return Export("forecast", ["period", "first_day", "last_day", "expected_receipts", "currency"], rows)
+
+
+def customers_aging_export(customers: Iterable[Any], bucket_names: list[str]) -> Export:
+    headers = ["company", "customer_ref", "customer_name", "currency", *bucket_names, "total"]
+    rows = [[c.company, c.reference, c.name, c.currency, *c.buckets, c.total] for c in customers]
+    return Export("customers-aging", headers, rows)

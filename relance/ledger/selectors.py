@@ -26,6 +26,7 @@ class CustomerFilters:
     currency: str = ""
     overdue: bool = False
     updated_since: dt.datetime | None = None
+    risk_class: str = ""  # "-" for customers without a class (dashboard drill-down)
 
 
 def customers(user: Any, filters: CustomerFilters | None = None, *, as_of: dt.date | None = None) -> QuerySet[Customer]:
@@ -54,6 +55,8 @@ def customers(user: Any, filters: CustomerFilters | None = None, *, as_of: dt.da
         )
     if f.updated_since:
         qs = qs.filter(updated_at__gte=f.updated_since)
+    if f.risk_class:
+        qs = qs.filter(risk_class="" if f.risk_class == "-" else f.risk_class.upper())
     return qs.order_by("company__code", "reference")
 
 
@@ -73,6 +76,14 @@ class DocumentFilters:
     status: str = ""  # "open" | "settled" | ""
     overdue: bool = False
     updated_since: dt.datetime | None = None
+    # dashboard drill-down (relance.analytics): the customer's agency, collector and risk class ("-": none);
+    # days past due at as_of (open items); in a dispute open now
+    agency: str = ""
+    collector: int | None = None
+    risk_class: str = ""
+    days_min: int | None = None
+    days_max: int | None = None
+    disputed: bool = False
 
 
 def documents(user: Any, filters: DocumentFilters | None = None, *, as_of: dt.date | None = None) -> QuerySet[Document]:
@@ -98,6 +109,28 @@ def documents(user: Any, filters: DocumentFilters | None = None, *, as_of: dt.da
         qs = qs.filter(open_amount__gt=0, due_date__lt=as_of, type=DocumentType.INVOICE)
     if f.updated_since:
         qs = qs.filter(updated_at__gte=f.updated_since)
+    return _drill_down(qs, f, as_of)
+
+
+def _drill_down(qs: QuerySet[Document], f: DocumentFilters, as_of: dt.date | None) -> QuerySet[Document]:
+    if f.agency:
+        qs = qs.filter(customer__agency__code=f.agency.upper())
+    if f.collector:
+        qs = qs.filter(customer__collector_id=f.collector)
+    if f.risk_class:
+        qs = qs.filter(customer__risk_class="" if f.risk_class == "-" else f.risk_class.upper())
+    if f.days_min is not None or f.days_max is not None:
+        if as_of is None:
+            raise ValueError("the days past due filters need as_of")
+        qs = qs.filter(open_amount__gt=0)
+        if f.days_min is not None:
+            qs = qs.filter(due_date__lte=as_of - dt.timedelta(days=f.days_min))
+        if f.days_max is not None:
+            qs = qs.filter(due_date__gte=as_of - dt.timedelta(days=f.days_max))
+    if f.disputed:
+        from relance.collections.models import Dispute
+
+        qs = qs.filter(Exists(Dispute.objects.filter(documents=OuterRef("pk"), status="open")))
     return qs
 
 

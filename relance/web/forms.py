@@ -53,6 +53,7 @@ class CustomerFilterForm(forms.Form):
     collector = forms.IntegerField(label=_("Collector"), required=False, min_value=1)
     currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    risk_class = forms.CharField(label=_("Risk class"), required=False, max_length=1)
     sort = forms.CharField(label=_("Sort by"), required=False)
 
     def filters(self) -> selectors.CustomerFilters:
@@ -64,6 +65,7 @@ class CustomerFilterForm(forms.Form):
             collector=d["collector"],
             currency=d["currency"].strip(),
             overdue=d["overdue"],
+            risk_class=d["risk_class"].strip(),
         )
 
     @property
@@ -88,6 +90,15 @@ class DocumentFilterForm(forms.Form):
     currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     sort = forms.CharField(label=_("Sort by"), required=False)
+    # dashboard drill-down: kept as hidden fields by the list's filter bar
+    agency = forms.CharField(required=False, max_length=20)
+    collector = forms.IntegerField(required=False, min_value=1)
+    risk_class = forms.CharField(required=False, max_length=1)
+    days_min = forms.IntegerField(required=False)
+    days_max = forms.IntegerField(required=False)
+    disputed = forms.BooleanField(required=False)
+
+    DRILL_DOWN = ("agency", "collector", "risk_class", "days_min", "days_max", "disputed")
 
     def filters(self) -> selectors.DocumentFilters:
         d = self.cleaned_data
@@ -99,7 +110,19 @@ class DocumentFilterForm(forms.Form):
             currency=d["currency"].strip(),
             status=d["status"],
             overdue=d["overdue"],
+            agency=d["agency"].strip(),
+            collector=d["collector"],
+            risk_class=d["risk_class"].strip(),
+            days_min=d["days_min"],
+            days_max=d["days_max"],
+            disputed=d["disputed"],
         )
+
+    def drill_down(self) -> list[tuple[str, object]]:
+        """The drill-down filters set (to keep them as hidden fields when the filter bar is submitted)."""
+        if not self.is_valid():
+            return []
+        return [(k, self.cleaned_data[k]) for k in self.DRILL_DOWN if self.cleaned_data[k] not in (None, "", False)]
 
     @property
     def sort_key(self) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, cashapp, customers, documents, home, portal, transfer
+from .views import auth, cashapp, customers, dashboard, documents, home, portal, transfer
 
 app_name = "web"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("customers/<int:pk>/portal/link/", portal.portal_link_create, name="portal_link_create"),
     path("customers/<int:pk>/portal/revoke/", portal.portal_link_revoke, name="portal_link_revoke"),
     path("portal/attachments/<int:pk>/", portal.portal_attachment, name="portal_attachment"),
+    path("dashboard/exports/<str:kind>.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
 ]

@@ -1,0 +1,212 @@
+"""What the home dashboard shows, for a user, a date and filters: KPIs, charts with drill-down links, tables.
+
+Only reads (selectors) and presentation (chart bars, links); the view renders it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Case, Sum, When
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from relance.core import clock
+from relance.core.money import from_db
+from relance.ledger.domain import DEFAULT_BUCKETS, Bucket
+
+from . import charts, forecast, report, selectors, sql
+from .aging import _bucket_q
+from .forecast_domain import Forecast
+from .sql import KpiFilters
+
+TOP_CUSTOMERS = 20
+RISK_TONES = {"A": "ok", "B": "ok", "C": "warn", "D": "danger", "E": "danger", "X": "danger", "": "muted"}
+
+
+def document_url(f: KpiFilters, **extra: Any) -> str:
+    """The document list filtered like the dashboard (company, agency, collector, risk class, currency)."""
+    params = {
+        "company": f.company,
+        "agency": f.agency,
+        "collector": f.collector or "",
+        "risk_class": f.risk_class,
+        "currency": f.currency,
+        **extra,
+    }
+    return f"{reverse('web:document_list')}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}"
+
+
+def customer_url(f: KpiFilters, **extra: Any) -> str:
+    params = {
+        "company": f.company,
+        "agency": f.agency,
+        "collector": f.collector or "",
+        "risk_class": f.risk_class,
+        "currency": f.currency,
+        **extra,
+    }
+    return f"{reverse('web:customer_list')}?{urlencode({k: v for k, v in params.items() if v not in ('', None)})}"
+
+
+@dataclass(frozen=True)
+class CustomerAging:
+    customer_id: int
+    reference: str
+    name: str
+    company: str
+    currency: str  # of the amounts below (the presentation currency)
+    buckets: list[Decimal]
+    total: Decimal
+
+
+def aged_by_customer(
+    user: Any,
+    *,
+    as_of: dt.date,
+    filters: KpiFilters,
+    currency: str,
+    buckets: Sequence[Bucket] = DEFAULT_BUCKETS,
+    limit: int | None = TOP_CUSTOMERS,
+) -> list[CustomerAging]:
+    """Aged balance by customer in ``currency`` (each customer's currencies converted at ``as_of``).
+
+    With ``limit``, the customers with the largest balances (ranked in SQL on their raw sums, so across
+    currencies the ranking is approximate; the amounts shown are exact).
+    """
+    qs, o = sql.open_documents(sql.documents(user, filters), as_of, clock.today())
+    s = sql.signed(o)
+    aggs = {
+        f"b{i}": Sum(Case(When(_bucket_q(b, as_of), then=s), default=sql.ZERO, output_field=sql.AMOUNT))
+        for i, b in enumerate(buckets)
+    }
+    rows = qs.values("customer_id").annotate(t=Sum(s)).order_by("-t", "customer_id")
+    if limit is not None:
+        rows = rows[:limit]
+    ids = [r["customer_id"] for r in rows]
+    detail = (
+        qs.filter(customer_id__in=ids)
+        .values("customer_id", "customer__reference", "customer__name", "company__code", "currency")
+        .annotate(**aggs)
+        .order_by()
+    )
+    conv = selectors.Converter(currency, as_of)
+    acc: dict[int, dict[str, Any]] = {}
+    for r in detail:
+        row = acc.setdefault(
+            r["customer_id"],
+            {"ref": r["customer__reference"], "name": r["customer__name"], "co": r["company__code"],
+             "b": [Decimal(0)] * len(buckets)},
+        )  # fmt: skip
+        for i in range(len(buckets)):
+            row["b"][i] += conv.one(from_db(r[f"b{i}"], r["currency"]), r["currency"])
+    out = [
+        CustomerAging(cid, a["ref"], a["name"], a["co"], currency, a["b"], sum(a["b"], Decimal(0)))
+        for cid, a in acc.items()
+    ]
+    return sorted(out, key=lambda c: (-c.total, c.reference))
+
+
+@dataclass
+class Dashboard:
+    as_of: dt.date
+    filters: KpiFilters
+    result: selectors.KpiResult
+    data: dict[str, Any]
+    forecast: Forecast
+    customers: list[CustomerAging]
+    charts: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    forecast_rows: list[tuple[dt.date, dt.date, Decimal]] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return self.result.kpis.currency
+
+
+def build(user: Any, params: report.Params, *, with_risk: bool = True) -> Dashboard:
+    f, as_of = params.filters, params.as_of
+    currency = params.currency or (f.currency or None)
+    result = selectors.kpis(user, as_of=as_of, filters=f, currency=currency, trend=True)
+    k = result.kpis
+    fc = forecast.cash_forecast(user, as_of=as_of, filters=f, currency=k.currency)
+    board = Dashboard(
+        as_of, f, result, report.as_json(result), fc,
+        aged_by_customer(user, as_of=as_of, filters=f, currency=k.currency),
+    )  # fmt: skip
+    live = as_of >= clock.today()
+    # drill-down targets: the lists show today's open items, so links are offered for today's dashboard only
+    board.links = (
+        {
+            "total": document_url(f, status="open"),
+            "overdue": document_url(f, overdue="on", sort="due_date"),
+            "not_due": document_url(f, status="open", days_max=0),
+            "disputed": document_url(f, status="open", disputed="on"),
+            "at_risk": customer_url(f, overdue="on", sort="oldest_overdue"),
+            "customers": customer_url(f),
+            "cash": reverse("web:cash_queue"),
+        }
+        if live
+        else {}
+    )
+    bars = []
+    for line in k.aging:
+        href = ""
+        if live:
+            extra: dict[str, Any] = {"status": "open", "sort": "due_date"}
+            if line.min_days is not None:
+                extra["days_min"] = line.min_days
+            if line.max_days is not None:
+                extra["days_max"] = line.max_days
+            href = document_url(f, **extra)
+        tone = (
+            "ok"
+            if line.max_days is not None and line.max_days <= 0
+            else "warn"
+            if (line.max_days or 999) <= 60
+            else "danger"
+        )
+        label = _("not due") if line.bucket == "not_due" else line.bucket
+        bars.append(charts.Bar(label, line.amount, f"{label}: {line.amount} {k.currency}", href, tone))
+    board.charts["aging"] = charts.bar_chart(bars, label=_("Aged balance"), testid="chart-aging")
+    board.charts["trend"] = charts.line_chart(
+        [(m.strftime("%m/%y"), dso) for m, dso, _r in result.trend or []],
+        label=_("DSO (standard), month ends"),
+        testid="chart-dso",
+    )
+    board.forecast_rows = fc.weeks
+    board.charts["forecast"] = charts.bar_chart(
+        [
+            charts.Bar(
+                a.strftime("%d/%m"),
+                v.quantize(Decimal("1")),
+                f"{a.isoformat()} – {b.isoformat()}: {v.quantize(Decimal('0.01'))} {k.currency}",
+                document_url(f, status="open", type="invoice", sort="due_date") if live else "",
+                "ok",
+            )
+            for a, b, v in fc.weeks
+        ],
+        label=_("Expected receipts, next 13 weeks"),
+        testid="chart-forecast",
+    )
+    if with_risk:
+        board.charts["risk"] = charts.bar_chart(
+            [
+                charts.Bar(
+                    cls or "–",
+                    amount,
+                    f"{cls or _('no class')}: {amount} {k.currency}",
+                    customer_url(f, risk_class=cls or "-") if live else "",
+                    RISK_TONES.get(cls, ""),
+                )
+                for cls, amount in k.by_risk_class.items()
+            ],
+            label=_("Outstanding by risk class"),
+            testid="chart-risk",
+        )
+    return board
