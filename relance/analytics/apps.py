@@ -10,3 +10,8 @@ class AnalyticsConfig(AppConfig):
         from relance.core import scope
 
         scope.register("analytics.customerbehaviour", "customer__")
+        # summary rows carry the customer's cell fields themselves (company_id, agency_id, collector_id,
+        # sales_rep_id): the customer rules apply to them directly; unidentified cash rows (no agency, no
+        # people) are seen by company- and group-wide scopes only, like the payments they sum
+        scope.register("analytics.dailyposition", "")
+        scope.register("analytics.dailyflow", "")

@@ -1,11 +1,14 @@
-"""Analytics' own summary table: each customer's payment behaviour, refreshed daily and after imports."""
+"""Analytics' own summary tables: customers' payment behaviour, daily positions and flows by cell (refreshed by
+the daily job and `relance kpi-refresh`; read only while the ledger has not changed since, see summaries.py)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from relance.ledger.models import Customer
+from relance.ledger.models import AMOUNT, Customer
+from relance.orgs.models import Agency, Company
 
 
 class CustomerBehaviour(models.Model):
@@ -24,3 +27,81 @@ class CustomerBehaviour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.delay_days:+d} days"
+
+
+class Cell(models.Model):
+    """What a scope or a filter selects (relance.analytics.positions.CELL): the customer's company, agency,
+    collector, sales rep, risk class, and the currency of the amounts. Unidentified cash has no agency/people."""
+
+    date = models.DateField()
+    currency = models.CharField(max_length=3)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    risk_class = models.CharField(max_length=1, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.company_id}/{self.agency_id}/{self.collector_id} {self.risk_class} {self.currency}"
+
+
+class DailyPosition(Cell):
+    """The stock measures of one cell at the end of ``date`` (default aging buckets b0..b5, at risk, disputed,
+    unapplied cash, deposits, under promise, insured, factored, overdue invoices). Written by the daily job for
+    its date and by ``relance kpi-refresh`` for past dates; read instead of the ledger when fresh."""
+
+    b0 = models.DecimalField(**AMOUNT)
+    b1 = models.DecimalField(**AMOUNT)
+    b2 = models.DecimalField(**AMOUNT)
+    b3 = models.DecimalField(**AMOUNT)
+    b4 = models.DecimalField(**AMOUNT)
+    b5 = models.DecimalField(**AMOUNT)
+    at_risk = models.DecimalField(**AMOUNT)
+    disputed = models.DecimalField(**AMOUNT)
+    unapplied = models.DecimalField(**AMOUNT)
+    deposits = models.DecimalField(**AMOUNT)
+    under_promise = models.DecimalField(**AMOUNT)
+    insured = models.DecimalField(**AMOUNT)
+    factored = models.DecimalField(**AMOUNT)
+    od_count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "company"])]
+
+
+class DailyFlow(Cell):
+    """What happened in one cell on ``date``: net sales, receivables settled (cash and non-cash), cash applied,
+    and the payment-behaviour sums (amount, amount × days to pay, amount × days beyond terms)."""
+
+    sales = models.DecimalField(**AMOUNT)
+    settled = models.DecimalField(**AMOUNT)
+    cash = models.DecimalField(**AMOUNT)
+    beh = models.DecimalField(max_digits=30, decimal_places=6)
+    beh_pay = models.DecimalField(max_digits=30, decimal_places=6)
+    beh_late = models.DecimalField(max_digits=30, decimal_places=6)
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "company"])]
+
+
+class SummaryRun(models.Model):
+    """One refresh of the summaries: what the ledger looked like then (``mark``), to tell whether they are fresh."""
+
+    kind = models.CharField(max_length=20)  # "position" (one date) | "flow" (every day up to ``date``)
+    date = models.DateField()
+    computed_at = models.DateTimeField()
+    mark = models.JSONField(default=dict)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "date"], name="analytics_summaryrun_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date}"

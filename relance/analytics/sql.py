@@ -9,7 +9,7 @@ document was already settled at D), and their open amount is recomputed with two
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -106,7 +106,9 @@ def documents(user: Any, f: KpiFilters) -> QuerySet[Document]:
 def payments(user: Any, f: KpiFilters) -> QuerySet[Payment]:
     """Payments of the scope; unidentified cash (no customer) only without customer-level filters."""
     qs = scope.restrict(user, Payment.objects.all()).order_by()
-    cq = f.customer_q()
+    if f.company:  # the payment's own company: unidentified cash of that company counts
+        qs = qs.filter(company__code=f.company.upper())
+    cq = replace(f, company="").customer_q()
     if cq:
         qs = qs.filter(cq)
     if f.currency:

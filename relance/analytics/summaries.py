@@ -1,0 +1,118 @@
+"""The daily summaries: positions by cell for chosen dates, flows by cell for every day, and their freshness.
+
+A summary is used only while the ledger is exactly as it was when the summary was computed (the *mark*: the
+latest allocation id and the latest change of documents, payments, customers, disputes, promises, covers and
+factoring); otherwise the selectors compute live. So a summary can be late, never wrong. The daily job
+refreshes today's position and every day's flows; `relance kpi-refresh` does it on demand (and for past dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max
+
+from relance.core import clock, scope
+from relance.ledger.models import Allocation, Customer, Document, Payment
+
+from . import extras, positions
+from .models import DailyFlow, DailyPosition, SummaryRun
+from .sql import KpiFilters
+
+POSITION, FLOW = "position", "flow"
+
+
+def ledger_mark() -> dict[str, Any]:
+    """A fingerprint of everything the KPIs read (each part one indexed lookup or a small table)."""
+
+    def latest(qs: Any, field: str) -> str:
+        value = qs.order_by().aggregate(m=Max(field))["m"]
+        return value.isoformat() if value is not None else ""
+
+    mark = {
+        "allocation": Allocation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        "document": latest(Document.objects, "updated_at"),
+        "payment": latest(Payment.objects, "updated_at"),
+        "customer": latest(Customer.objects, "updated_at"),
+    }
+    for label, field in (
+        ("collections.Dispute", "updated_at"),
+        ("collections.Promise", "updated_at"),
+        ("risk.CreditInsuranceCover", "created_at"),
+    ):
+        model = extras.model(label)
+        if model is not None:
+            agg = model.objects.order_by().aggregate(m=Max(field), n=Count("pk"))
+            mark[label] = [agg["m"].isoformat() if agg["m"] else "", agg["n"]]
+    factored = extras.model("risk.FactoredDocument")
+    if factored is not None:  # no change stamp: count and a checksum of the dates
+        agg = factored.objects.order_by().aggregate(n=Count("pk"), m=Max("pk"), r=Count("released_on"))
+        mark["risk.FactoredDocument"] = [agg["n"], agg["m"] or 0, agg["r"]]
+    return mark
+
+
+def fresh(kind: str, day: dt.date, mark: dict[str, Any] | None = None) -> bool:
+    """Whether the summary ``kind`` for ``day`` exists and the ledger has not changed since it was computed."""
+    run = (
+        SummaryRun.objects.filter(kind=kind, date__gte=day).order_by("date").first()
+        if kind == FLOW
+        else (SummaryRun.objects.filter(kind=kind, date=day).first())
+    )
+    return run is not None and run.mark == (mark if mark is not None else ledger_mark())
+
+
+def _record(kind: str, day: dt.date, mark: dict[str, Any], began: float) -> None:
+    SummaryRun.objects.update_or_create(
+        kind=kind, date=day, defaults={"computed_at": clock.now(), "mark": mark, "seconds": time.perf_counter() - began}
+    )
+
+
+@transaction.atomic
+def refresh_position(day: dt.date) -> int:
+    """Recompute the positions of every cell at ``day`` from the ledger (idempotent)."""
+    began, mark = time.perf_counter(), ledger_mark()
+    rows = positions.live_positions(scope.SystemActor("system"), KpiFilters(), day)
+    DailyPosition.objects.filter(date=day).delete()
+    DailyPosition.objects.bulk_create(
+        [DailyPosition(date=day, **{k: r[k] for k in (*positions.CELL, *positions.MONEY, "od_count")}) for r in rows],
+        batch_size=2000,
+    )
+    _record(POSITION, day, mark, began)
+    return len(rows)
+
+
+@transaction.atomic
+def refresh_flows(last: dt.date) -> int:
+    """Rebuild the daily flows of every cell, from the first day of the ledger to ``last``."""
+    began, mark = time.perf_counter(), ledger_mark()
+    first = Document.objects.order_by("issue_date").values_list("issue_date", flat=True).first() or last
+    first_alloc = Allocation.objects.order_by("date").values_list("date", flat=True).first() or last
+    rows = positions.live_flows(scope.SystemActor("system"), KpiFilters(), min(first, first_alloc), last)
+    DailyFlow.objects.all().delete()
+    DailyFlow.objects.bulk_create(
+        [
+            DailyFlow(
+                date=r["day"],
+                **{k: r[k] for k in (*positions.CELL, *positions.FLOW_MONEY, *positions.FLOW_WEIGHTS)},
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+    )
+    SummaryRun.objects.filter(kind=FLOW).delete()
+    _record(FLOW, last, mark, began)
+    return len(rows)
+
+
+def refresh(day: dt.date | None = None, *, flows: bool = True) -> dict[str, Any]:
+    """Today's (or ``day``'s) positions, and the flows up to it."""
+    day = day or clock.today()
+    began = time.perf_counter()
+    out: dict[str, Any] = {"date": day.isoformat(), "position_cells": refresh_position(day)}
+    if flows:
+        out["flow_rows"] = refresh_flows(max(day, clock.today()))
+    out["seconds"] = round(time.perf_counter() - began, 2)
+    return out
