@@ -16,3 +16,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# The built-in test payment provider moves no money: online payment is off unless a real provider is named.
+RELANCE_PORTAL_PROVIDER = os.environ.get("RELANCE_PORTAL_PROVIDER", "")
+if RELANCE_PORTAL_PROVIDER == "test" and not env_bool("RELANCE_PORTAL_ALLOW_TEST_PROVIDER", False):
+    raise ImproperlyConfigured(
+        "RELANCE_PORTAL_PROVIDER=test in production: the test provider accepts payments without money. "
+        "Name a real provider, leave it empty, or set RELANCE_PORTAL_ALLOW_TEST_PROVIDER=1 for a staging site."
+    )

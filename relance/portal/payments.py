@@ -152,9 +152,9 @@ def epc_qr_svg(transfer: domain.EpcTransfer) -> str:
 @transaction.atomic
 def session_start(
     *, link: PortalLink, selection: PaymentSelection, return_url: str, webhook_url: str
-) -> PaymentSession:
-    """Open a payment with the configured provider for what is open on the selection; returns the session
-    (send the customer to ``session.redirect_url``)."""
+) -> tuple[PaymentSession, str]:
+    """Open a payment with the configured provider for what is open on the selection; returns the session and
+    the provider's URL to send the customer to."""
     if selection.customer_id != link.customer_id:
         raise PortalError(NOT_PAYABLE, field="selection")
     amount = selection_open_amount(selection)
@@ -178,9 +178,8 @@ def session_start(
         currency=amount.currency,
         amount=amount.amount,
     )
-    session.redirect_url = created.redirect_url  # type: ignore[attr-defined]
     audit.record(actor=actor_of(link), action="portal.session_start", obj=session, changes={"amount": str(amount)})
-    return session
+    return session, created.redirect_url
 
 
 def webhook_receive(*, provider_name: str, body: bytes, headers: Mapping[str, str]) -> str:

@@ -174,7 +174,7 @@ def pay_online(request: HttpRequest, link: PortalLink, token: str, selection: in
         return neutral(request)
     base = services.base_url()
     try:
-        session = payments.session_start(
+        _session, redirect_url = payments.session_start(
             link=link,
             selection=sel,
             return_url=base + _url("pay_done", token, selection=sel.pk),
@@ -182,7 +182,7 @@ def pay_online(request: HttpRequest, link: PortalLink, token: str, selection: in
         )
     except errors.ValidationError as exc:
         return HttpResponseRedirect(_url("home", token) + "?error=" + exc.code)
-    return HttpResponseRedirect(session.redirect_url)  # type: ignore[attr-defined]
+    return HttpResponseRedirect(redirect_url)
 
 
 @require_http_methods(["GET"])

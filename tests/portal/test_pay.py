@@ -157,7 +157,9 @@ def test_a_declined_payment_changes_nothing_in_the_ledger(client, portal, provid
 
 def _session(portal, amount="1200.00"):
     sel = payments.selection_get_or_create(link=_link(portal), document_ids=[portal.docs[0].pk])
-    return payments.session_start(link=_link(portal), selection=sel, return_url="http://x/", webhook_url="http://x/")
+    session, _ = payments.session_start(link=_link(portal), selection=sel, return_url="http://x/",
+                                        webhook_url="http://x/")  # fmt: skip
+    return session
 
 
 def _event(session, status="paid", amount=None, secret=None, when=None):
