@@ -102,10 +102,7 @@ def _url(name: str, token: str, **kwargs: Any) -> str:
     return reverse(f"portal:{name}", kwargs={"token": token, **kwargs})
 
 
-@require_http_methods(["GET"])
-@portal_page
-def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
-    actions.visit(link)
+def _home(request: HttpRequest, link: PortalLink, token: str, *, error: str = "", status: int = 200) -> HttpResponse:
     today = clock.today(link.customer.company.timezone)
     rows = selectors.invoices(link, as_of=today)
     return render(
@@ -117,9 +114,17 @@ def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
             totals=selectors.totals(rows, as_of=today),
             disputes=selectors.disputes(link),
             promises=selectors.promises(link),
-            error=request.GET.get("error", ""),
+            error=error,
         ),
+        status=status,
     )  # fmt: skip
+
+
+@require_http_methods(["GET"])
+@portal_page
+def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    actions.visit(link)
+    return _home(request, link, token)
 
 
 @require_POST
@@ -128,15 +133,7 @@ def pay(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
     try:
         selection = payments.selection_get_or_create(link=link, document_ids=request.POST.getlist("doc"))
     except errors.ValidationError as exc:
-        today = clock.today(link.customer.company.timezone)
-        rows = selectors.invoices(link, as_of=today)
-        return render(
-            request,
-            "portal/home.html",
-            _context(request, link, token, rows=rows, totals=selectors.totals(rows, as_of=today),
-                     disputes=selectors.disputes(link), promises=selectors.promises(link), error=shown(exc)),
-            status=400,
-        )  # fmt: skip
+        return _home(request, link, token, error=shown(exc), status=400)
     return HttpResponseRedirect(_url("pay_selection", token, selection=selection.pk))
 
 
@@ -181,7 +178,7 @@ def pay_online(request: HttpRequest, link: PortalLink, token: str, selection: in
             webhook_url=base + reverse("portal:webhook", kwargs={"provider": providers.get().name}),
         )
     except errors.ValidationError as exc:
-        return HttpResponseRedirect(_url("home", token) + "?error=" + exc.code)
+        return _home(request, link, token, error=shown(exc), status=400)
     return HttpResponseRedirect(redirect_url)
 
 

@@ -249,3 +249,21 @@ def test_epc_amounts_are_money_in_euros_only():
     t = domain.epc_transfer(name="X", iban="FR76 3000", bic="", amount=Money(Decimal("10"), "EUR"), reference="RF")
     assert t is not None and t.amount == Decimal("10.00")
     assert domain.epc_transfer(name="X", iban="FR76", bic="", amount=Money(Decimal("10"), "USD"), reference="R") is None
+
+
+def test_paying_online_a_selection_already_paid_says_so(client, portal, provider_via_client):
+    sel, response = _select(client, portal, portal.docs[:1])
+    portal.docs[0].open_amount = 0
+    portal.docs[0].save()
+    refused = client.post(response["Location"] + "online/?lang=en")
+    assert refused.status_code == 400 and "already paid" in refused.content.decode()
+    assert not PaymentSession.objects.exists()
+
+
+def test_without_a_provider_online_payment_is_not_offered(client, portal, settings):
+    settings.RELANCE_PORTAL_PROVIDER = ""
+    sel, response = _select(client, portal, portal.docs[:1])
+    assert b"online/" not in client.get(response["Location"]).content
+    assert client.post(response["Location"] + "online/").status_code == 404
+    assert Client().post("/p/webhooks/test/", data=b"{}", content_type="application/json").status_code == 404
+    assert client.get("/p/test-provider/?s=x").status_code == 404
