@@ -202,3 +202,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"relance": {"level": os.environ.get("RELANCE_LOG_LEVEL", "INFO"), "propagate": True}},
 }
+# Collections (docs/collections.md): the mailbox customers reply to (Reply-To of reminders, read by
+# `relance mail poll`), its IMAP account, and the SMS gateway class (dotted path; none ships with Relance).
+RELANCE_COLLECTIONS_MAILBOX = os.environ.get("RELANCE_COLLECTIONS_MAILBOX", "")
+RELANCE_IMAP_HOST = os.environ.get("RELANCE_IMAP_HOST", "")
+RELANCE_IMAP_PORT = int(os.environ.get("RELANCE_IMAP_PORT", "993"))
+RELANCE_IMAP_USER = os.environ.get("RELANCE_IMAP_USER", "")
+RELANCE_IMAP_PASSWORD = os.environ.get("RELANCE_IMAP_PASSWORD", "")
+RELANCE_IMAP_SSL = env_bool("RELANCE_IMAP_SSL", True)
+RELANCE_SMS_GATEWAY = os.environ.get("RELANCE_SMS_GATEWAY", "")

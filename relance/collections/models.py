@@ -192,6 +192,9 @@ class CustomerTerms(models.Model):
         _("contractual late-payment rate (% a year)"), max_digits=6, decimal_places=3, null=True, blank=True
     )
 
+    def __str__(self) -> str:
+        return f"Terms of customer {self.customer_id}"
+
 
 class CycleRun(models.Model):
     """One run of the dunning cycle for a business date."""
@@ -205,6 +208,9 @@ class CycleRun(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"Cycle {self.date} ({self.status})"
 
 
 class ActionStatus(models.TextChoices):
@@ -270,6 +276,9 @@ class DunningState(models.Model):
     action = models.ForeignKey(DunningAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_on = models.DateField()
 
+    def __str__(self) -> str:
+        return f"Document {self.document_id} at step {self.step}"
+
 
 class BadAddress(models.Model):
     """An e-mail address that bounced: reminders go by letter instead until it is corrected."""
@@ -277,6 +286,9 @@ class BadAddress(models.Model):
     email = models.EmailField(unique=True)
     reason = models.TextField(blank=True)
     since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.email
 
 
 # --- worklist -------------------------------------------------------------------------------------
@@ -383,3 +395,26 @@ class Claim(models.Model):
                 fields=["document"], condition=Q(kind="indemnity"), name="collections_one_indemnity_per_document"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} on document {self.document_id}"
+
+
+class ReferenceRate(models.Model):
+    """Rates for late-payment interest, in percent a year, in force from ``date``.
+
+    ``policy``: the ECB main refinancing operations rate (date with effect from); ``legal``: the French legal
+    interest rate for professional creditors, per half-year (the floor of a contractual rate is three times it).
+    """
+
+    kind = models.CharField(max_length=10)  # policy | legal
+    date = models.DateField()
+    rate = models.DecimalField(max_digits=7, decimal_places=3)
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind", "date"]
+        constraints = [models.UniqueConstraint(fields=["kind", "date"], name="collections_reference_rate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date} {self.rate}%"

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from relance.core import errors
 from relance.core.money import quantum
@@ -182,3 +183,94 @@ def check_allocation(req: AllocationRequest) -> None:
 def balance(documents: Iterable[tuple[str, Decimal]], payments: Iterable[Decimal]) -> Decimal:
     """A customer's balance in one currency: invoices − credit notes − payments received."""
     return sum((signed(t, a) for t, a in documents), Decimal(0)) - sum(payments, Decimal(0))
+
+
+# --- late-payment interest (pure) ----------------------------------------------------------------
+
+DAYS_IN_YEAR = Decimal(365)
+
+
+def half_year_start(day: dt.date) -> dt.date:
+    """1 January or 1 July of ``day``'s half-year (French statutory rates are set per half-year)."""
+    return dt.date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def next_half_year(day: dt.date) -> dt.date:
+    start = half_year_start(day)
+    return dt.date(start.year, 7, 1) if start.month == 1 else dt.date(start.year + 1, 1, 1)
+
+
+def rate_in_force(table: Sequence[tuple[dt.date, Decimal]], day: dt.date) -> Decimal:
+    """The rate of the latest entry dated on or before ``day`` (``table`` sorted by date)."""
+    found: Decimal | None = None
+    for start, rate in table:
+        if start > day:
+            break
+        found = rate
+    if found is None:
+        raise LookupError(f"No rate in force on {day.isoformat()}: load the rates (relance rates load --kind policy).")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class InterestLine:
+    period_from: dt.date  # first day accruing
+    period_to: dt.date  # last day accruing (inclusive)
+    base: Decimal  # the open amount accruing
+    rate: Decimal  # percent a year
+
+    @property
+    def days(self) -> int:
+        return (self.period_to - self.period_from).days + 1
+
+    @property
+    def amount(self) -> Decimal:
+        """Unrounded: the caller rounds once per claim line, with a named mode."""
+        return self.base * self.rate / Decimal(100) * Decimal(self.days) / DAYS_IN_YEAR
+
+
+def late_interest(
+    *,
+    due_date: dt.date,
+    amount: Decimal,
+    settlements: Sequence[tuple[dt.date, Decimal]],
+    until: dt.date,
+    rate_for: Any,
+    claimed_through: dt.date | None = None,
+) -> list[InterestLine]:
+    """Interest on an invoice paid late or still open, period by period.
+
+    Each day after the due date up to ``until`` accrues on the amount still unpaid at the start of that day
+    (a payment dated ``p`` stops the accrual after day ``p``: an invoice paid on ``p`` is late ``p - due``
+    days). A new period starts whenever the rate (``rate_for(day)``, percent a year) or the base changes.
+    Days up to ``claimed_through`` were claimed before and are left out: nothing is claimed twice.
+    """
+    changes = sorted(settlements)
+    first = due_date + dt.timedelta(days=1)
+    if claimed_through is not None:
+        first = max(first, claimed_through + dt.timedelta(days=1))
+    lines: list[InterestLine] = []
+    day = first
+    while day <= until:
+        paid = sum((a for d, a in changes if d < day), Decimal(0))
+        base = amount - paid
+        rate = rate_for(day)
+        # the period ends before the next rate or base change
+        end = until
+        nxt = next_half_year(day) - dt.timedelta(days=1)
+        end = min(end, nxt)
+        later = [d for d, _ in changes if d >= day]
+        if later:
+            end = min(end, min(later))
+        if base > 0 and rate > 0:
+            if (
+                lines
+                and lines[-1].base == base
+                and lines[-1].rate == rate
+                and lines[-1].period_to == day - dt.timedelta(days=1)
+            ):
+                lines[-1] = InterestLine(lines[-1].period_from, end, base, rate)
+            else:
+                lines.append(InterestLine(day, end, base, rate))
+        day = end + dt.timedelta(days=1)
+    return lines

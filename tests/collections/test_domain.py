@@ -9,7 +9,6 @@ import pytest
 
 from relance.collections import rulebook
 from relance.collections.domain import (
-    BELOW_TOLERANCE,
     COVERED,
     DISPUTED,
     NO_LEVEL,

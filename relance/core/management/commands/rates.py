@@ -21,8 +21,9 @@ class Command(RelanceCommand):
         load.add_argument(
             "--kind",
             default="reference",
-            choices=["reference"],
-            help="reference: ECB euro foreign-exchange reference rates (default).",
+            choices=["reference", "policy", "legal"],
+            help="reference: ECB euro foreign-exchange reference rates (default); policy: ECB key interest rates "
+            "(main refinancing rate, for late-payment interest); legal: the French legal interest rate by half-year.",
         )
         load.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
@@ -32,6 +33,15 @@ class Command(RelanceCommand):
             from relance.core.errors import ValidationError
 
             raise ValidationError(f"{path}: no such file.", field="file")
+        if options["kind"] in ("policy", "legal"):
+            from relance.collections import interest_rates
+
+            result = interest_rates.load(actor=CLI_ACTOR, path=path, kind=options["kind"])
+            self.say(
+                f"{path}: {result['read']} {options['kind']} rates read, {result['created']} new, "
+                f"{result['updated']} updated."
+            )
+            return result
         result = rates.rates_load(actor=CLI_ACTOR, path=path)
         self.say(f"{path}: {result['read']} rates read, {result['created']} new, {result['updated']} updated.")
         return result

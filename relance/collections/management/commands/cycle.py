@@ -1,0 +1,36 @@
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from relance.collections import cycle
+from relance.core.management.base import CLI_ACTOR, RelanceCommand
+
+
+class Command(RelanceCommand):
+    help = (
+        "Run the dunning cycle for a business date (default: today): decide which step is due for every "
+        "customer, record it, send the e-mails, queue the letters, create the call tasks. Idempotent: a second "
+        "run for the same date sends nothing twice. Also run daily by the scheduler (job collections_cycle)."
+    )
+
+    def add_options(self, parser: CommandParser) -> None:
+        parser.add_argument("--date", type=dt.date.fromisoformat, default=None, help="Business date (YYYY-MM-DD).")
+        parser.add_argument("--dry-run", action="store_true", help="Print what would be done; record and send nothing.")
+
+    def run(self, **options: Any) -> dict[str, Any]:
+        result = cycle.cycle_run(as_of=options["date"], dry_run=options["dry_run"], actor=CLI_ACTOR)
+        for code, reason in result.held_companies.items():
+            self.say(f"{code}: held back — {reason}")
+        for a in result.actions:
+            extra = f" ({a['reason']})" if a.get("reason") else ""
+            self.say(
+                f"{a['company']} {a['customer_ref']} {a['currency']} {a['step']} {a['channel']} "
+                f"{','.join(a['documents'])}: {a['status']}{extra}"
+            )
+        done = sum(1 for a in result.actions if a["status"] != "skipped")
+        self.say(
+            f"{result.date}: {done} action(s){' (dry run)' if result.dry_run else ''}, "
+            f"{len(result.actions) - done} skipped."
+        )
+        return result.as_json()
