@@ -121,7 +121,7 @@ class FinancialStatement(models.Model):
     sales = models.DecimalField(_("sales"), **AMOUNT)
     cash = models.DecimalField(_("cash"), **AMOUNT)
     source = models.CharField(_("source"), max_length=40, default="manual")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["legal_entity_id", "-fiscal_year_end"]
@@ -162,7 +162,7 @@ class LegalEvent(models.Model):
     description = models.TextField(_("description"), blank=True)
     source = models.CharField(_("source"), max_length=40, default="bodacc")
     raw = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["legal_entity_id", "-published_on", "-id"]
@@ -182,6 +182,7 @@ class ExternalScore(models.Model):
     raw_value = models.CharField(_("provider's value"), max_length=40, blank=True)
     recommended_limit = models.DecimalField(_("provider's limit"), null=True, blank=True, **AMOUNT)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["legal_entity_id", "-as_of"]
@@ -205,6 +206,7 @@ class CreditInsuranceCover(models.Model):
     valid_from = models.DateField(_("valid from"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["customer_id", "-valid_from"]
@@ -322,3 +324,19 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"Claim {self.customer_id} by {self.deadline}"
+
+
+class RescoreRun(models.Model):
+    """One rescoring pass (daily job or ``relance risk rescore``): the next incremental run starts from it."""
+
+    as_of = models.DateField(_("date"))
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    full = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Rescore {self.as_of} ({'all' if self.full else 'changed'})"
