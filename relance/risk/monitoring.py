@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from relance.core.money import quantize
+
 from .config import dec
 from .domain import BehaviourStats, WindowStats, class_rank
 
@@ -162,7 +164,11 @@ def conditions(data: MonitorInput, *, as_of: dt.date, cfg: dict[str, Any]) -> li
             params = {"kind": kind, "published_on": published_on.isoformat(), "reference": reference}
             out.append(Condition(LEGAL_EVENT, reference, params, severity))
     if data.limit is not None and data.exposure > data.limit:
-        params = {"exposure": str(data.exposure), "limit": str(data.limit), "currency": data.currency}
+        params = {
+            "exposure": str(quantize(data.exposure, data.currency)),
+            "limit": str(quantize(data.limit, data.currency)),
+            "currency": data.currency,
+        }
         out.append(Condition(LIMIT_OVERRUN, "", params))
     slip = slippage(data.stats.recent, data.stats.prior, cfg)
     if slip is not None:
@@ -177,7 +183,8 @@ def conditions(data: MonitorInput, *, as_of: dt.date, cfg: dict[str, Any]) -> li
     for item in data.overdue_items:
         days = (as_of - item.due_date).days
         if 0 < days <= NEW_OVERDUE_DAYS and item.open_amount >= threshold:
-            params = {"number": item.number, "amount": str(item.open_amount), "days": days, "currency": data.currency}
+            amount = str(quantize(item.open_amount, data.currency))
+            params = {"number": item.number, "amount": amount, "days": days, "currency": data.currency}
             out.append(Condition(NEW_OVERDUE, item.number, params))
     horizon = as_of + dt.timedelta(days=int(m["cover_expiry_days"]))
     for cover in data.covers:

@@ -56,6 +56,7 @@ class RescoreResult:
     class_changes: int = 0
     entities: int = 0
     changed_ids: list[int] = field(default_factory=list)
+    considered_ids: list[int] | None = None  # None: every customer
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -145,7 +146,7 @@ def rescore(
         ids, full = None, True
     else:
         ids = sorted(changed_customer_ids(last.started_at, last_as_of=last.as_of, as_of=as_of, cfg=any_cfg))
-    result = RescoreResult(as_of=as_of, full=full)
+    result = RescoreResult(as_of=as_of, full=full, considered_ids=ids)
     if ids is None:
         all_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
         _score_chunk(None, all_ids, as_of=as_of, cfgs=cfgs, result=result, progress=progress)
