@@ -52,8 +52,22 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(round(value, 6))) if isinstance(value, float) else Decimal(value)
 
 
-def _ids_q(customer_ids: Iterable[int] | None, field: str = "customer_id") -> Q:
-    return Q() if customer_ids is None else Q(**{f"{field}__in": list(customer_ids)})
+Ids = range | list[int] | None  # a range of ids (a full pass, by id range) or a list (changed customers)
+
+
+def ids_q(customer_ids: Ids, field: str = "customer_id") -> Q:
+    """A filter on customer ids: none, an id range (no bound parameters per id), or a list."""
+    if customer_ids is None:
+        return Q()
+    if isinstance(customer_ids, range):
+        return Q(**{f"{field}__gte": customer_ids.start, f"{field}__lt": customer_ids.stop})
+    return Q(**{f"{field}__in": list(customer_ids)})
+
+
+def _ids(customer_ids: Iterable[int] | None) -> Ids:
+    if customer_ids is None or isinstance(customer_ids, range):
+        return customer_ids
+    return list(customer_ids)
 
 
 @dataclass(frozen=True)
@@ -67,8 +81,8 @@ def ledger_figures(
     customer_ids: Iterable[int] | None, *, as_of: dt.date, cfg: dict[str, Any], chunk: int = 20000
 ) -> dict[int, LedgerFigures]:
     """Behaviour aggregates and sales of the last 12 months, per customer, in one pass over the invoices."""
-    ids = None if customer_ids is None else list(customer_ids)
-    if ids is not None and len(ids) > chunk:
+    ids = _ids(customer_ids)
+    if isinstance(ids, list) and len(ids) > chunk:
         out: dict[int, LedgerFigures] = {}
         for i in range(0, len(ids), chunk):
             out.update(ledger_figures(ids[i : i + chunk], as_of=as_of, cfg=cfg, chunk=chunk))
@@ -85,7 +99,7 @@ def ledger_figures(
         whens.append(When(settled_on__gt=as_of - dt.timedelta(days=bound), then=Value(float(weight))))
     weight = Case(*whens, default=Value(0.0), output_field=FloatField())
     qs = (
-        Document.objects.filter(_ids_q(ids), type=DocumentType.INVOICE)
+        Document.objects.filter(ids_q(ids), type=DocumentType.INVOICE)
         .filter(settled | Q(open_amount__gt=0) | Q(issue_date__gt=year_start, issue_date__lte=as_of))
         .alias(days=DaysBetween(F("settled_on"), F("due_date")), w=weight)
         .values("customer_id")
@@ -134,17 +148,17 @@ def promise_and_dispute_counts(
     """Broken promises (last ``lookback_days``) and open disputes, per customer."""
     from relance.collections.models import Dispute, DisputeStatus, Promise, PromiseStatus
 
-    ids = None if customer_ids is None else list(customer_ids)
+    ids = _ids(customer_ids)
     since = as_of - dt.timedelta(days=int(cfg["behaviour"]["lookback_days"]))
     broken = dict(
-        Promise.objects.filter(_ids_q(ids), status=PromiseStatus.BROKEN, resolved_on__gt=since, resolved_on__lte=as_of)
+        Promise.objects.filter(ids_q(ids), status=PromiseStatus.BROKEN, resolved_on__gt=since, resolved_on__lte=as_of)
         .values("customer_id")
         .annotate(n=Count("pk"))
         .order_by()
         .values_list("customer_id", "n")
     )
     disputes = dict(
-        Dispute.objects.filter(_ids_q(ids), status=DisputeStatus.OPEN)
+        Dispute.objects.filter(ids_q(ids), status=DisputeStatus.OPEN)
         .values("customer_id")
         .annotate(n=Count("pk"))
         .order_by()
@@ -166,21 +180,33 @@ class EntityInputs:
 def entity_inputs(entity_ids: Iterable[int], *, as_of: dt.date) -> dict[int, EntityInputs]:
     """Latest financial statement, legal events and external scores per legal entity."""
     ids = sorted(set(entity_ids))
+    if not ids:
+        return {}
+    wanted = set(ids)
+    # one id range instead of thousands of bound parameters; rows outside ``wanted`` are skipped below
+    span = Q(legal_entity_id__gte=ids[0], legal_entity_id__lte=ids[-1])
+    if len(ids) < 500:
+        span = Q(legal_entity_id__in=ids)
     fin: dict[int, FinancialStatement] = {}
-    for f in FinancialStatement.objects.filter(legal_entity_id__in=ids, fiscal_year_end__lte=as_of).order_by(
+    for f in FinancialStatement.objects.filter(span, fiscal_year_end__lte=as_of).order_by(
         "legal_entity_id", "fiscal_year_end"
     ):
-        fin[f.legal_entity_id] = f  # the last one wins: the latest
+        if f.legal_entity_id in wanted:
+            fin[f.legal_entity_id] = f  # the last one wins: the latest
     events: dict[int, list[domain.LegalEventIn]] = defaultdict(list)
-    for e in LegalEvent.objects.filter(legal_entity_id__in=ids, published_on__lte=as_of).values(
+    for e in LegalEvent.objects.filter(span, published_on__lte=as_of).values(
         "legal_entity_id", "kind", "published_on", "judgment_date"
     ):
+        if e["legal_entity_id"] not in wanted:
+            continue
         events[e["legal_entity_id"]].append(domain.LegalEventIn(e["kind"], e["published_on"], e["judgment_date"]))
     external: dict[int, list[domain.ExternalScoreIn]] = defaultdict(list)
     limits: dict[int, tuple[dt.date, Decimal | None, str]] = {}
-    for s in ExternalScore.objects.filter(legal_entity_id__in=ids, as_of__lte=as_of).values(
+    for s in ExternalScore.objects.filter(span, as_of__lte=as_of).values(
         "legal_entity_id", "provider", "score", "as_of", "recommended_limit", "currency"
     ):
+        if s["legal_entity_id"] not in wanted:
+            continue
         external[s["legal_entity_id"]].append(domain.ExternalScoreIn(s["provider"], s["score"], s["as_of"]))
         if s["recommended_limit"] is not None:
             known = limits.get(s["legal_entity_id"])

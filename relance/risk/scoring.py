@@ -22,7 +22,7 @@ from django.db.models import Q
 from relance.core import audit, clock
 from relance.ledger.models import Allocation, Customer, Document, Payment
 
-from . import config, credit, domain, queries
+from . import config, credit, domain, queries, rows
 from .models import (
     CreditInsuranceCover,
     CustomerRisk,
@@ -36,7 +36,7 @@ from .models import (
     ScoreHistory,
 )
 
-CHUNK = 5000
+CHUNK = 20000  # customers per pass: bounded memory, and fewer bound parameters than SQLite's limit
 INSOLVENCY_BLOCK = "insolvency proceedings"
 
 
@@ -57,6 +57,17 @@ class RescoreResult:
     entities: int = 0
     changed_ids: list[int] = field(default_factory=list)
     considered_ids: list[int] | None = None  # None: every customer
+    entity_worst: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+    def note_entity(self, entity_id: int, score: int, risk_class: str) -> None:
+        """Keep the worst account of each legal entity seen (class first, then score)."""
+        known = self.entity_worst.get(entity_id)
+        if (
+            known is None
+            or domain.class_rank(risk_class) > domain.class_rank(known[1])
+            or (risk_class == known[1] and score < known[0])
+        ):
+            self.entity_worst[entity_id] = (score, risk_class)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,7 +134,7 @@ def changed_customer_ids(since: dt.datetime, *, last_as_of: dt.date, as_of: dt.d
 
 
 def _fingerprint(values: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(repr(values).encode()).hexdigest()  # deterministic: dicts keep their insertion order
 
 
 def rescore(
@@ -149,12 +160,16 @@ def rescore(
     result = RescoreResult(as_of=as_of, full=full, considered_ids=ids)
     if ids is None:
         all_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-        _score_chunk(None, all_ids, as_of=as_of, cfgs=cfgs, result=result, progress=progress)
+        for i in range(0, len(all_ids), CHUNK):
+            part = all_ids[i : i + CHUNK]
+            _score_chunk(range(part[0], part[-1] + 1), as_of=as_of, cfgs=cfgs, result=result, progress=progress)
     else:
         for i in range(0, len(ids), CHUNK):
-            part = ids[i : i + CHUNK]
-            _score_chunk(part, part, as_of=as_of, cfgs=cfgs, result=result, progress=progress)
-    result.entities = _entity_scores(result.changed_ids if not full else None, as_of=as_of)
+            _score_chunk(ids[i : i + CHUNK], as_of=as_of, cfgs=cfgs, result=result, progress=progress)
+    if full:
+        result.entities = _write_entities(result.entity_worst, as_of=as_of, every=True)
+    else:
+        result.entities = _entity_scores(result.changed_ids, as_of=as_of)
     with transaction.atomic():
         run = RescoreRun.objects.create(
             as_of=as_of, started_at=started, finished_at=clock.now(), full=full, counts=result.as_dict()
@@ -164,8 +179,7 @@ def rescore(
 
 
 def _score_chunk(
-    query_ids: list[int] | None,
-    ids: list[int],
+    ids: range | list[int],
     *,
     as_of: dt.date,
     cfgs: dict[int, dict[str, Any]],
@@ -176,10 +190,9 @@ def _score_chunk(
     from relance.channels import webhooks
 
     any_cfg = next(iter(cfgs.values()), config.resolve({}))
-    rows = Customer.objects.filter(pk__in=ids) if query_ids is not None else Customer.objects.all()
     customers = {
         r["pk"]: r
-        for r in rows.values(
+        for r in Customer.objects.filter(queries.ids_q(ids, "pk")).values(
             "pk",
             "reference",
             "name",
@@ -193,11 +206,16 @@ def _score_chunk(
             "risk_class",
         )
     }
-    figures = queries.ledger_figures(query_ids, as_of=as_of, cfg=any_cfg)
-    broken, disputes = queries.promise_and_dispute_counts(query_ids, as_of=as_of, cfg=any_cfg)
+    figures = queries.ledger_figures(ids, as_of=as_of, cfg=any_cfg)
+    broken, disputes = queries.promise_and_dispute_counts(ids, as_of=as_of, cfg=any_cfg)
     entity_ids = {c["legal_entity_id"] for c in customers.values() if c["legal_entity_id"]}
     entities = queries.entity_inputs(entity_ids, as_of=as_of)
-    existing = {r.customer_id: r for r in CustomerRisk.objects.filter(customer_id__in=list(customers))}
+    existing = {
+        r["customer_id"]: r
+        for r in CustomerRisk.objects.filter(queries.ids_q(ids)).values(
+            "pk", "customer_id", "inputs_hash", "risk_class", "dunning_stopped", "blocked", "blocked_reason"
+        )
+    }
     cache = queries.RateCache(as_of)
     empty = queries.LedgerFigures(domain.BehaviourStats(), Decimal(0), 0)
     to_create, to_update, history, class_moves = [], [], [], defaultdict(list)
@@ -243,27 +261,47 @@ def _score_chunk(
             "since": scored.legal.since,
         }
         digest = _fingerprint(values)
-        risk = existing.get(cid)
-        if risk is not None and risk.inputs_hash == digest:
+        if c["legal_entity_id"]:
+            result.note_entity(c["legal_entity_id"], scored.score, scored.risk_class)
+        known = existing.get(cid)
+        if known is not None and known["inputs_hash"] == digest:
             continue
-        old_class = risk.risk_class if risk else (c["risk_class"] or "")
-        factors = {**scored.components, "rule": rule}
-        if risk is None:
-            risk = CustomerRisk(customer_id=cid, currency=currency)
-            to_create.append(risk)
-        else:
-            to_update.append(risk)
+        old_class = known["risk_class"] if known else (c["risk_class"] or "")
         insolvent = scored.risk_class == domain.X
-        if insolvent and not risk.dunning_stopped:
-            risk.blocked, risk.blocked_reason = True, INSOLVENCY_BLOCK
-        risk.score, risk.risk_class, risk.reasons, risk.factors = scored.score, scored.risk_class, reasons, factors
-        risk.inputs_hash, risk.scored_on, risk.currency = digest, as_of, currency
-        risk.recommended_limit, risk.recommended_rule = rec.amount, json.dumps(rule)
-        risk.dunning_stopped, risk.insolvency_since = insolvent, scored.legal.since
+        blocked, blocked_reason = (known["blocked"], known["blocked_reason"]) if known else (False, "")
+        if insolvent and not (known and known["dunning_stopped"]):
+            blocked, blocked_reason = True, INSOLVENCY_BLOCK
+        reasons_json = rows.Json(json.dumps(reasons))
+        rule_json = json.dumps(rule)
+        row = {
+            "customer_id": cid,
+            "score": scored.score,
+            "risk_class": scored.risk_class,
+            "reasons": reasons_json,
+            "factors": rows.Json(json.dumps({**scored.components, "rule": rule})),
+            "inputs_hash": digest,
+            "scored_on": as_of,
+            "currency": currency,
+            "recommended_limit": rec.amount,
+            "recommended_rule": rule_json,
+            "dunning_stopped": insolvent,
+            "insolvency_since": scored.legal.since,
+            "blocked": blocked,
+            "blocked_reason": blocked_reason,
+            "granted_note": "",
+        }
+        if known is None:
+            to_create.append(row)
+        else:
+            to_update.append({**row, "id": known["pk"]})
         history.append(
-            ScoreHistory(
-                customer_id=cid, as_of=as_of, score=scored.score, risk_class=scored.risk_class, reasons=reasons
-            )
+            {
+                "customer_id": cid,
+                "as_of": as_of,
+                "score": scored.score,
+                "risk_class": scored.risk_class,
+                "reasons": reasons_json,
+            }
         )
         if old_class != scored.risk_class or c["risk_class"] != scored.risk_class:
             class_moves[scored.risk_class].append(cid)
@@ -280,29 +318,30 @@ def _score_chunk(
             events.append((webhooks.CUSTOMER_RISK_CHANGED, payload, c["company_id"]))
         result.changed_ids.append(cid)
     with transaction.atomic():
-        CustomerRisk.objects.bulk_create(to_create, batch_size=1000)
-        CustomerRisk.objects.bulk_update(
-            to_update,
-            [
-                "score",
-                "risk_class",
-                "reasons",
-                "factors",
-                "inputs_hash",
-                "scored_on",
-                "currency",
-                "recommended_limit",
-                "recommended_rule",
-                "dunning_stopped",
-                "insolvency_since",
-                "blocked",
-                "blocked_reason",
-            ],
-            batch_size=1000,
-        )
-        changed = [h.customer_id for h in history]
+        now = clock.now()
+        for row in to_create + to_update:
+            row["updated_at"] = now
+        fields = [
+            "score",
+            "risk_class",
+            "reasons",
+            "factors",
+            "inputs_hash",
+            "scored_on",
+            "currency",
+            "recommended_limit",
+            "recommended_rule",
+            "dunning_stopped",
+            "insolvency_since",
+            "blocked",
+            "blocked_reason",
+            "updated_at",
+        ]
+        rows.insert(CustomerRisk, ["customer", "granted_note", *fields], to_create)
+        rows.update(CustomerRisk, fields, to_update)
+        changed = [h["customer_id"] for h in history]
         ScoreHistory.objects.filter(customer_id__in=changed, as_of=as_of).delete()
-        ScoreHistory.objects.bulk_create(history, batch_size=2000)
+        rows.insert(ScoreHistory, ["customer", "as_of", "score", "risk_class", "reasons"], history)
         for risk_class, cids in class_moves.items():
             for i in range(0, len(cids), CHUNK):
                 Customer.objects.filter(pk__in=cids[i : i + CHUNK]).update(risk_class=risk_class)
@@ -318,6 +357,8 @@ def _score_chunk(
 def _entity_scores(customer_ids: list[int] | None, *, as_of: dt.date) -> int:
     """Legal-entity scores across companies: the worst account's score and class (conservative)."""
     qs = CustomerRisk.objects.filter(customer__legal_entity__isnull=False, score__isnull=False)
+    if customer_ids is not None and len(customer_ids) > CHUNK:
+        customer_ids = None  # many changes: recompute every entity (no long id lists)
     if customer_ids is not None:
         if not customer_ids:
             return 0
@@ -328,15 +369,22 @@ def _entity_scores(customer_ids: list[int] | None, *, as_of: dt.date) -> int:
         known = worst.get(eid)
         if known is None or domain.class_rank(cls) > domain.class_rank(known[1]) or (cls == known[1] and s < known[0]):
             worst[eid] = (s, cls)
-    current = {r.legal_entity_id: r for r in LegalEntityRisk.objects.filter(legal_entity_id__in=list(worst))}
+    return _write_entities(worst, as_of=as_of, every=customer_ids is None)
+
+
+def _write_entities(worst: dict[int, tuple[int, str]], *, as_of: dt.date, every: bool) -> int:
+    existing = LegalEntityRisk.objects.all()
+    if not every:
+        existing = existing.filter(legal_entity_id__in=list(worst))
+    current = {r[0]: r for r in existing.values_list("legal_entity_id", "pk", "score", "risk_class")}
     create, update = [], []
     for eid, (s, cls) in worst.items():
         row = current.get(eid)
+        values = {"legal_entity_id": eid, "score": s, "risk_class": cls, "scored_on": as_of}
         if row is None:
-            create.append(LegalEntityRisk(legal_entity_id=eid, score=s, risk_class=cls, scored_on=as_of))
-        elif (row.score, row.risk_class) != (s, cls):
-            row.score, row.risk_class, row.scored_on = s, cls, as_of
-            update.append(row)
-    LegalEntityRisk.objects.bulk_create(create, batch_size=2000)
-    LegalEntityRisk.objects.bulk_update(update, ["score", "risk_class", "scored_on"], batch_size=2000)
+            create.append(values)
+        elif (row[2], row[3]) != (s, cls):
+            update.append({**values, "id": row[1]})
+    rows.insert(LegalEntityRisk, ["legal_entity", "score", "risk_class", "scored_on"], create)
+    rows.update(LegalEntityRisk, ["score", "risk_class", "scored_on"], update)
     return len(create) + len(update)

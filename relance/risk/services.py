@@ -183,7 +183,12 @@ def limit_request(*, actor: Any, customer: Customer, amount: Decimal | str) -> C
         before = risk.requested_limit
         risk.requested_limit = value
         risk.save(update_fields=["requested_limit", "updated_at"])
-        audit.record(actor=actor, action="risk.limit_request", obj=risk, changes={"requested_limit": [audit._jsonable(before), str(value)]})
+        audit.record(
+            actor=actor,
+            action="risk.limit_request",
+            obj=risk,
+            changes={"requested_limit": [audit._jsonable(before), str(value)]},
+        )
     return risk
 
 
@@ -329,5 +334,7 @@ def claim_declare(*, actor: Any, claim: Claim, declared_on: dt.date) -> Claim:
         claim.declared_on = declared_on
         claim.declared_by = actor if isinstance(actor, User) else None
         claim.save(update_fields=["declared_on", "declared_by"])
-        audit.record(actor=actor, action="risk.claim_declare", obj=claim, changes={"declared_on": declared_on.isoformat()})
+        audit.record(
+            actor=actor, action="risk.claim_declare", obj=claim, changes={"declared_on": declared_on.isoformat()}
+        )
     return claim

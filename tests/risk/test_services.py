@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from relance.core import errors
 from relance.core.models import AuditEntry
 from relance.risk import services
-from relance.risk.models import CreditLimit, CustomerRisk, Order, RiskSettings
+from relance.risk.models import CustomerRisk, Order, RiskSettings
 
 
 def test_a_limit_under_the_four_eyes_amount_is_active_at_once_and_audited(world):
