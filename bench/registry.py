@@ -10,7 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-MODULES = ("bench.demo", "bench.cashapp", "bench.imports", "bench.risk")  # one module per benchmark; add yours here
+MODULES = (
+    "bench.demo",
+    "bench.cashapp",
+    "bench.imports",
+    "bench.risk",
+    "bench.dashboard",
+)  # one module per benchmark; add yours here
 
 
 @dataclass(frozen=True)

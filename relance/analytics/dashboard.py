@@ -6,19 +6,24 @@ Only reads (selectors) and presentation (chart bars, links); the view renders it
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Case, Sum, When
+from django.db.models import Case, Count, Min, Sum, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from relance.core import clock
-from relance.core.money import from_db
-from relance.ledger.domain import DEFAULT_BUCKETS, Bucket
+from relance.core.money import from_db, quantize
+from relance.ledger import selectors as selectors_ledger
+from relance.ledger.domain import DEFAULT_BUCKETS, Bucket, days_overdue
+from relance.ledger.models import Customer
+from relance.orgs.models import Agency, Company
+from relance.web.queries import OverdueCustomer, Totals
 
 from . import charts, forecast, report, selectors, sql
 from .aging import _bucket_q
@@ -118,11 +123,10 @@ class Dashboard:
     filters: KpiFilters
     result: selectors.KpiResult
     data: dict[str, Any]
-    forecast: Forecast
+    forecast: Forecast | None
     customers: list[CustomerAging]
     charts: dict[str, Any] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
-    forecast_rows: list[tuple[dt.date, dt.date, Decimal]] = field(default_factory=list)
 
     @property
     def currency(self) -> str:
@@ -134,12 +138,12 @@ def build(user: Any, params: report.Params, *, with_risk: bool = True) -> Dashbo
     currency = params.currency or (f.currency or None)
     result = selectors.kpis(user, as_of=as_of, filters=f, currency=currency, trend=True)
     k = result.kpis
-    fc = forecast.cash_forecast(user, as_of=as_of, filters=f, currency=k.currency)
-    board = Dashboard(
-        as_of, f, result, report.as_json(result), fc,
-        aged_by_customer(user, as_of=as_of, filters=f, currency=k.currency),
-    )  # fmt: skip
     live = as_of >= clock.today()
+    # the forecast and the per-customer table are today's: a past date shows its KPIs and charts (from the
+    # summaries), its forecast is replayed by `relance forecast-backtest` and its customers are in the export
+    fc = forecast.cash_forecast(user, as_of=as_of, filters=f, currency=k.currency) if live else None
+    customers = aged_by_customer(user, as_of=as_of, filters=f, currency=k.currency) if live else []
+    board = Dashboard(as_of, f, result, report.as_json(result), fc, customers)
     # drill-down targets: the lists show today's open items, so links are offered for today's dashboard only
     board.links = (
         {
@@ -179,21 +183,21 @@ def build(user: Any, params: report.Params, *, with_risk: bool = True) -> Dashbo
         label=_("DSO (standard), month ends"),
         testid="chart-dso",
     )
-    board.forecast_rows = fc.weeks
-    board.charts["forecast"] = charts.bar_chart(
-        [
-            charts.Bar(
-                a.strftime("%d/%m"),
-                v.quantize(Decimal("1")),
-                f"{a.isoformat()} – {b.isoformat()}: {v.quantize(Decimal('0.01'))} {k.currency}",
-                document_url(f, status="open", type="invoice", sort="due_date") if live else "",
-                "ok",
-            )
-            for a, b, v in fc.weeks
-        ],
-        label=_("Expected receipts, next 13 weeks"),
-        testid="chart-forecast",
-    )
+    if fc is not None:
+        board.charts["forecast"] = charts.bar_chart(
+            [
+                charts.Bar(
+                    a.strftime("%d/%m"),
+                    v.quantize(Decimal("1")),
+                    f"{a.isoformat()} – {b.isoformat()}: {v.quantize(Decimal('0.01'))} {k.currency}",
+                    document_url(f, status="open", type="invoice", sort="due_date") if live else "",
+                    "ok",
+                )
+                for a, b, v in fc.weeks
+            ],
+            label=_("Expected receipts, next 13 weeks"),
+            testid="chart-forecast",
+        )
     if with_risk:
         board.charts["risk"] = charts.bar_chart(
             [
@@ -210,3 +214,78 @@ def build(user: Any, params: report.Params, *, with_risk: bool = True) -> Dashbo
             testid="chart-risk",
         )
     return board
+
+
+def totals_from_cells(cells: Sequence[dict[str, Any]], by: str | None = None) -> list[Totals]:
+    """The home page's per-currency totals (and by company or agency) from the KPI cells: no extra query on the
+    ledger. Same figures as relance.web.queries.scope_totals / totals_by (unallocated cash includes deposits)."""
+    field_ = {"company": "company_id", "agency": "agency_id"}.get(by or "", "")
+    acc: dict[tuple, dict[str, Any]] = {}
+    for r in cells:
+        key = (r[field_] if field_ else None, r["currency"])
+        a = acc.setdefault(key, defaultdict(Decimal))
+        for k in ("inv_open", "cn_open", "od_amount", "unapplied", "deposits"):
+            a[k] += from_db(r[k], r["currency"])
+        for k in ("od_count", "cust_open", "cust_od"):
+            a[k] += r[k]
+    names: dict[Any, tuple[str, str]] = {}
+    if by == "company":
+        names = {c.pk: (c.code, c.name) for c in Company.objects.filter(pk__in={k[0] for k in acc})}
+    elif by == "agency":
+        names = {a.pk: (a.code, a.name) for a in Agency.objects.filter(pk__in={k[0] for k in acc if k[0]})}
+    out = []
+    for (group, currency), a in acc.items():
+        if by and not (a["inv_open"] or a["cn_open"]):
+            continue  # like totals_by: groups with open items only
+        if not any(a.values()):
+            continue
+        code, name = names.get(group, ("", ""))
+        out.append(
+            Totals(
+                currency=currency,
+                invoices_open=quantize(a["inv_open"], currency),
+                credit_notes_open=quantize(a["cn_open"], currency),
+                overdue=quantize(a["od_amount"], currency),
+                overdue_invoices=a["od_count"],
+                customers_open=a["cust_open"],
+                customers_overdue=a["cust_od"],
+                unallocated_cash=quantize(a["unapplied"] + a["deposits"], currency),
+                label=name,
+                key=code,
+            )
+        )
+    return sorted(out, key=lambda t: (t.key, t.currency))
+
+
+def overdue_customers(user: Any, *, as_of: dt.date, limit: int) -> list[OverdueCustomer]:
+    """Customers with overdue invoices, largest overdue amount first (per currency row), as
+    relance.web.queries.overdue_customers gives them; grouped on the open-items index first, names fetched for
+    the rows kept only (the same figures, faster on a large ledger)."""
+    rows = list(
+        selectors_ledger.documents(user, selectors_ledger.DocumentFilters(overdue=True), as_of=as_of)
+        .order_by()
+        .values("customer_id", "currency")
+        .annotate(od=Sum("open_amount"), n=Count("pk"), oldest=Min("due_date"))
+        .order_by("-od", "customer_id")[:limit]
+    )
+    names = {
+        c["pk"]: c
+        for c in Customer.objects.filter(pk__in=[r["customer_id"] for r in rows]).values(
+            "pk", "reference", "name", "company__code"
+        )
+    }
+    out = [
+        OverdueCustomer(
+            customer_id=r["customer_id"],
+            reference=names[r["customer_id"]]["reference"],
+            name=names[r["customer_id"]]["name"],
+            company=names[r["customer_id"]]["company__code"],
+            currency=r["currency"],
+            overdue=from_db(r["od"], r["currency"]),
+            invoices=r["n"],
+            oldest_due=r["oldest"],
+            days_overdue=days_overdue(r["oldest"], as_of),
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda c: (-c.overdue, c.reference))

@@ -54,7 +54,8 @@ class Cell(models.Model):
 
 class DailyPosition(Cell):
     """The stock measures of one cell at the end of ``date`` (default aging buckets b0..b5, at risk, disputed,
-    unapplied cash, deposits, under promise, insured, factored, overdue invoices). Written by the daily job for
+    unapplied cash, deposits, under promise, insured,
+    factored, open invoices and credit notes, overdue, counts). Written by the daily job for
     its date and by ``relance kpi-refresh`` for past dates; read instead of the ledger when fresh."""
 
     b0 = models.DecimalField(**AMOUNT)
@@ -70,7 +71,12 @@ class DailyPosition(Cell):
     under_promise = models.DecimalField(**AMOUNT)
     insured = models.DecimalField(**AMOUNT)
     factored = models.DecimalField(**AMOUNT)
+    inv_open = models.DecimalField(**AMOUNT, default=0)
+    cn_open = models.DecimalField(**AMOUNT, default=0)
+    od_amount = models.DecimalField(**AMOUNT, default=0)  # open invoices past their due date
     od_count = models.PositiveIntegerField()
+    cust_open = models.PositiveIntegerField(default=0)
+    cust_od = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["date", "company"])]

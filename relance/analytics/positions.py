@@ -29,7 +29,8 @@ from .sql import AMOUNT, CREDIT_NOTE, INVOICE, KpiFilters
 CELL = ("currency", "company_id", "agency_id", "collector_id", "sales_rep_id", "risk_class")
 BUCKETS = DEFAULT_BUCKETS  # the summary stores the default buckets; other buckets are computed live
 MONEY = ("b0", "b1", "b2", "b3", "b4", "b5", "at_risk", "disputed", "unapplied", "deposits", "under_promise",
-         "insured", "factored")  # fmt: skip
+         "insured", "factored", "inv_open", "cn_open", "od_amount")  # fmt: skip
+COUNTS = ("od_count", "cust_open", "cust_od")  # a customer is in one cell per currency: counts add up too
 FLOW_MONEY = ("sales", "settled", "cash")
 FLOW_WEIGHTS = ("beh", "beh_pay", "beh_late")  # weights and day-weighted sums: not rounded to a currency
 
@@ -57,7 +58,7 @@ def _merge(target: dict[tuple, dict[str, Any]], key: tuple, values: dict[str, An
     if row is None:
         row = target[key] = dict(zip(CELL, key[: len(CELL)], strict=True))
         row.update({m: Decimal(0) for m in MONEY})
-        row["od_count"] = 0
+        row.update({m: 0 for m in COUNTS})
     for k, v in values.items():
         row[k] = row.get(k, 0) + v
 
@@ -79,10 +80,18 @@ def live_positions(
     }
     aggs["at_risk"] = Sum(Case(When(at_risk, then=s), default=sql.ZERO, output_field=AMOUNT))
     aggs["disputed"] = Sum(Case(When(INVOICE & sql.disputed_q(as_of), then=o), default=sql.ZERO, output_field=AMOUNT))
-    aggs["od_count"] = Count("pk", filter=INVOICE & Q(due_date__lt=as_of))
-    for r in _rows(qs).annotate(**aggs).order_by():
+    overdue = INVOICE & Q(due_date__lt=as_of)
+    aggs["inv_open"] = Sum(o, filter=INVOICE)
+    aggs["cn_open"] = Sum(o, filter=CREDIT_NOTE)
+    aggs["od_amount"] = Sum(o, filter=overdue)
+    counts = {
+        "od_count": Count("pk", filter=overdue),
+        "cust_open": Count("customer_id", distinct=True),
+        "cust_od": Count("customer_id", distinct=True, filter=overdue),
+    }
+    for r in _rows(qs).annotate(**aggs, **counts).order_by():
         c = r["currency"]
-        _merge(out, _key(r), {**{k: from_db(r[k], c) for k in aggs if k != "od_count"}, "od_count": r["od_count"]})
+        _merge(out, _key(r), {**{k: from_db(r[k], c) for k in aggs}, **{k: r[k] for k in counts}})
 
     pays, left = sql.unallocated_payments(sql.payments(user, f), as_of, today)
     for r in _rows(pays, ("kind",)).annotate(s=Sum(left)).order_by():
@@ -196,7 +205,7 @@ def stored_positions(user: Any, f: KpiFilters, as_of: dt.date) -> list[dict[str,
     from .models import DailyPosition
 
     qs = _narrow(scope.restrict(user, DailyPosition.objects.filter(date=as_of)), f)
-    return list(qs.values(*CELL, *MONEY, "od_count"))
+    return list(qs.values(*CELL, *MONEY, *COUNTS))
 
 
 def stored_flows(user: Any, f: KpiFilters, first: dt.date, last: dt.date) -> list[dict[str, Any]]:

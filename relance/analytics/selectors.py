@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -96,7 +96,8 @@ def kpis(
     sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     od_count = 0
     receivables_by_currency: dict[str, Decimal] = defaultdict(Decimal)
-    for r in _positions(user, f, as_of, buckets, use_summary):
+    cells = _positions(user, f, as_of, buckets, use_summary)
+    for r in cells:
         c = r["currency"]
         for i, b in enumerate(buckets):
             v = from_db(r.get(f"b{i}"), c)
@@ -133,7 +134,7 @@ def kpis(
     out.cei = domain.cei(begin, period_sales, receivables, out.not_due)
     out.collection_rate = domain.collection_rate(out.collected, begin, period_sales)
 
-    result = KpiResult(out, filters=f, by_currency=dict(receivables_by_currency))
+    result = KpiResult(out, filters=f, by_currency=dict(receivables_by_currency), cells=cells)
     if trend:
         result.trend = [
             (m, domain.dso_standard(r, history.sales(m - dt.timedelta(days=domain.SALES_DAYS - 1), m)), r)
@@ -148,6 +149,7 @@ class KpiResult:
     kpis: domain.Kpis
     filters: KpiFilters
     by_currency: dict[str, Decimal]
+    cells: list[dict[str, Any]] = field(default_factory=list)  # the per-cell measures behind the figures
     trend: list[tuple[dt.date, Decimal | None, Decimal]] | None = None
 
 

@@ -77,7 +77,10 @@ def refresh_position(day: dt.date) -> int:
     rows = positions.live_positions(scope.SystemActor("system"), KpiFilters(), day)
     DailyPosition.objects.filter(date=day).delete()
     DailyPosition.objects.bulk_create(
-        [DailyPosition(date=day, **{k: r[k] for k in (*positions.CELL, *positions.MONEY, "od_count")}) for r in rows],
+        [
+            DailyPosition(date=day, **{k: r[k] for k in (*positions.CELL, *positions.MONEY, *positions.COUNTS)})
+            for r in rows
+        ],
         batch_size=2000,
     )
     _record(POSITION, day, mark, began)

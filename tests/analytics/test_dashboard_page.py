@@ -96,3 +96,25 @@ def test_a_bad_filter_is_explained_and_the_page_still_shows(example_ledger, clie
 def test_unknown_export_is_404(example_ledger, client):
     client.force_login(example_ledger.users["credit_manager"])
     assert client.get("/dashboard/exports/secrets.csv").status_code == 404
+
+
+@pytest.mark.parametrize("user_key", ["admin", "credit_manager_uk", "agency_manager_par", "collector_alice"])
+def test_home_tables_from_the_kpi_cells_equal_the_ledger_queries(world, client, user_key):
+    import datetime as dt
+    from decimal import Decimal
+
+    from relance.analytics import dashboard, selectors
+    from relance.ledger.models import ExchangeRate
+    from relance.web import queries
+
+    ExchangeRate.objects.create(date=dt.date(2026, 1, 2), currency="GBP", rate=Decimal("0.85"))
+    user = world.users[user_key]
+    cells = selectors.kpis(user).cells
+    today = dt.date(2026, 6, 30)
+    assert dashboard.totals_from_cells(cells) == queries.scope_totals(user, as_of=today)
+    for by in ("company", "agency"):
+        assert dashboard.totals_from_cells(cells, by) == queries.totals_by(user, as_of=today, by=by), by
+    client.force_login(user)
+    response = client.get(HOME)
+    assert response.context["board"] is not None
+    assert response.context["totals"] == queries.scope_totals(user, as_of=today)

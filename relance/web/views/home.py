@@ -10,7 +10,7 @@ from relance.analytics import dashboard, report
 from relance.analytics.sql import KpiFilters
 from relance.core import clock, errors
 from relance.core.vocab import RiskClass, Role
-from relance.ledger import rates
+from relance.ledger import rates, selectors
 from relance.web import queries
 
 from .common import home_layout
@@ -43,24 +43,41 @@ def home(request: HttpRequest) -> HttpResponse:
         context["board"] = dashboard.build(user, params, with_risk=layout != "collector")
     except rates.RateMissing as exc:
         context["board"], context["filter_error"] = None, exc.message
-    totals = queries.scope_totals(user, as_of=as_of)
+    board = context["board"]
+    # the per-currency and per-company/agency tables come from the dashboard's cells (its date and filters)
+    cells = board.result.cells if board is not None else None
+    totals = dashboard.totals_from_cells(cells) if cells is not None else queries.scope_totals(user, as_of=as_of)
     context.update(
         totals=totals,
         customer_count=queries.customer_count(user),
-        overdue_customer_count=queries.customer_count(user, overdue_at=as_of),
+        overdue_customer_count=(
+            selectors.documents(user, selectors.DocumentFilters(overdue=True), as_of=as_of)
+            .order_by()
+            .values("customer_id")
+            .distinct()
+            .count()
+        ),
         overdue_invoice_count=sum(t.overdue_invoices for t in totals),
         risk_classes=RiskClass.choices,
         export_query=request.GET.urlencode(),
         **filter_options(user),
     )
     if layout == "collector":
-        context["overdue_customers"] = queries.overdue_customers(user, as_of=as_of, limit=TOP_OVERDUE)
+        context["overdue_customers"] = dashboard.overdue_customers(user, as_of=as_of, limit=TOP_OVERDUE)
     elif layout == "portfolio":
-        context["overdue_customers"] = queries.overdue_customers(user, as_of=as_of, limit=PORTFOLIO_OVERDUE)
+        context["overdue_customers"] = dashboard.overdue_customers(user, as_of=as_of, limit=PORTFOLIO_OVERDUE)
         if user.role == Role.AGENCY_MANAGER:
-            context["by_agency"] = queries.totals_by(user, as_of=as_of, by="agency")
+            context["by_agency"] = (
+                dashboard.totals_from_cells(cells, "agency")
+                if cells is not None
+                else queries.totals_by(user, as_of=as_of, by="agency")
+            )
     else:
-        context["by_company"] = queries.totals_by(user, as_of=as_of, by="company")
-        context["overdue_customers"] = queries.overdue_customers(user, as_of=as_of, limit=10)
+        context["by_company"] = (
+            dashboard.totals_from_cells(cells, "company")
+            if cells is not None
+            else queries.totals_by(user, as_of=as_of, by="company")
+        )
+        context["overdue_customers"] = dashboard.overdue_customers(user, as_of=as_of, limit=10)
     context["overdue_limit"] = {"collector": TOP_OVERDUE, "portfolio": PORTFOLIO_OVERDUE}.get(layout, 10)
     return render(request, "web/home.html", context)
