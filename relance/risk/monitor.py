@@ -171,8 +171,6 @@ def _monitor_chunk(ids: list[int], *, as_of: dt.date, counts: dict[str, int]) ->
         for (kind, key), cond in wanted.items():
             if (kind, key) in current:
                 continue
-            if kind == monitoring.PROMISE_BROKEN and _promise_alert_exists(current, key):
-                continue  # raised by collections under its own key: never twice
             _, created = alerts.alert_raise(
                 kind=kind,
                 company=customer.company,
@@ -187,22 +185,10 @@ def _monitor_chunk(ids: list[int], *, as_of: dt.date, counts: dict[str, int]) ->
         for (kind, key), _alert in current.items():
             if (kind, key) in wanted:
                 continue
-            if kind == monitoring.PROMISE_BROKEN and not key.startswith("promise:"):
-                continue  # not ours: collections clears it
             counts["cleared"] += alerts.alert_clear(
                 kind=kind, company=customer.company, customer=customer, key=key, as_of=as_of
             )
         counts["customers"] += 1
-
-
-def _promise_alert_exists(current: dict[tuple[str, str], Alert], key: str) -> bool:
-    promise_id = key.removeprefix("promise:")
-    for (kind, other_key), alert in current.items():
-        if kind != monitoring.PROMISE_BROKEN:
-            continue
-        if other_key in (promise_id, key) or str(alert.data.get("promise_id", "")) == promise_id:
-            return True
-    return False
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

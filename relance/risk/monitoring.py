@@ -10,7 +10,8 @@ lasts as long as its condition. Kinds (public names, other apps coordinate on th
 * ``risk.payment_slippage`` the delay drifts significantly (Welch's one-sided t-test, see :func:`slippage`);
 * ``risk.new_overdue``      an invoice at least ``new_overdue_threshold`` overdue for 30 days at most;
 * ``risk.cover_expiring``   credit-insurance cover expiring within ``cover_expiry_days`` and not renewed;
-* ``promise.broken``        a promise broken in the last 30 days while the customer is still overdue.
+* ``promise.broken``        a promise broken in the last 30 days while the customer is still overdue (key: the
+  promise id, as relance.collections raises it: the same alert, never two).
 """
 
 from __future__ import annotations
@@ -199,5 +200,9 @@ def conditions(data: MonitorInput, *, as_of: dt.date, cfg: dict[str, Any]) -> li
     if data.stats.overdue_amount > 0:
         for promise_id, broken_on in data.broken_promises:
             if 0 <= (as_of - broken_on).days < PROMISE_DAYS:
-                out.append(Condition(PROMISE_BROKEN, f"promise:{promise_id}", {"broken_on": broken_on.isoformat()}))
+                out.append(
+                    Condition(
+                        PROMISE_BROKEN, str(promise_id), {"broken_on": broken_on.isoformat(), "promise": promise_id}
+                    )
+                )
     return out

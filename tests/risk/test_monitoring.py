@@ -110,7 +110,7 @@ def test_a_quiet_customer_has_no_condition():
                 "broken_promises": ((12, AS_OF - dt.timedelta(days=2)),),
                 "stats": d.BehaviourStats(overdue_amount=D(10), open_amount=D(10)),
             },
-            ("promise.broken", "promise:12"),
+            ("promise.broken", "12"),
         ),
         ("broken promise but nothing overdue any more", {"broken_promises": ((12, AS_OF),)}, None),
         (

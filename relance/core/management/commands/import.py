@@ -23,7 +23,9 @@ class Command(RelanceCommand):
 
     def add_options(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="kind", required=True, metavar="{customers,documents,invoices,payments,fec,einvoice,statement}"
+            dest="kind",
+            required=True,
+            metavar="{customers,documents,invoices,payments,fec,einvoice,statement,financials,legal-events,scores}",
         )
         for kind in KINDS:
             p = sub.add_parser(kind, help=f"Import {kind} (see docs/imports.md for the layout).")
@@ -81,7 +83,31 @@ class Command(RelanceCommand):
         p.add_argument("--no-match", action="store_true", help="Load the lines only; do not run the matching.")
         p.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
+        p = sub.add_parser(
+            "financials",
+            help="Import financial statements per legal entity and fiscal year (CSV, XLSX or JSON; see docs/risk.md).",
+        )
+        p.add_argument("file", type=Path)
+        p.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        p = sub.add_parser(
+            "legal-events",
+            help="Import legal events (insolvency proceedings, payment incidents) from a BODACC-like feed (JSON or "
+            "CSV); announcements about companies that are not customers are ignored.",
+        )
+        p.add_argument("file", type=Path)
+        p.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        p = sub.add_parser("scores", help="Import a credit-information provider's scores (CSV, XLSX or JSON).")
+        p.add_argument("file", type=Path)
+        p.add_argument("--provider", required=True, help="The provider's name, stored with each score.")
+        p.add_argument("--scale", default="0-100", help="The provider's scale LOW-HIGH (default 0-100).")
+        p.add_argument(
+            "--lower-is-safer", action="store_true", help="Low values mean low risk (e.g. a default probability)."
+        )
+        p.add_argument("--json", action="store_true", help="Print the result as JSON.")
+
     def run(self, **options: Any) -> Any:
+        if options["kind"] in ("financials", "legal-events", "scores"):
+            return self._risk(**options)
         if options["kind"] == "fec":
             return self._fec(**options)
         if options["kind"] == "einvoice":
@@ -134,6 +160,41 @@ class Command(RelanceCommand):
                 "(fix the file, or use --partial to load the valid rows).",
                 returncode=2,
             )
+        return result.as_dict()
+
+    def _risk(self, **options: Any) -> dict[str, Any]:
+        from relance.risk import imports
+
+        kind, path = options["kind"], options["file"]
+        if kind == "financials":
+            result = imports.import_financials(actor=CLI_ACTOR, path=path)
+        elif kind == "legal-events":
+            result = imports.import_legal_events(actor=CLI_ACTOR, path=path)
+        else:
+            low, high = imports.parse_scale(options["scale"])
+            result = imports.import_scores(
+                actor=CLI_ACTOR,
+                path=path,
+                provider=options["provider"],
+                low=low,
+                high=high,
+                lower_is_safer=options["lower_is_safer"],
+            )
+        c = result.counts
+        self.say(
+            f"{result.file}: {result.status}. {c['read']} rows read, {c['created']} created, {c['updated']} updated, "
+            f"{c['unchanged']} unchanged, {c['ignored']} ignored."
+        )
+        for error in result.errors[:50]:
+            self.stderr.write(str(error))
+        if len(result.errors) > 50:
+            self.stderr.write(f"… and {len(result.errors) - 50} more errors.")
+        if result.status == "refused":
+            if self.as_json:
+                self.stdout.write(self._json(result.as_dict()))
+            raise CommandError(f"{len(result.errors)} error(s): nothing was imported (fix the file).", returncode=2)
+        if c["created"] or c["updated"]:
+            self.say("Run `relance risk rescore` (or wait for the daily job) to update the scores.")
         return result.as_dict()
 
     def _json(self, data: dict[str, Any]) -> str:
