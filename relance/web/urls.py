@@ -22,4 +22,5 @@ urlpatterns = [
     path("customers/<int:pk>/portal/revoke/", portal.portal_link_revoke, name="portal_link_revoke"),
     path("portal/attachments/<int:pk>/", portal.portal_attachment, name="portal_attachment"),
     path("dashboard/exports/<str:kind>.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
+    path("customers/<int:pk>/statement.<str:fmt>", dashboard.customer_statement, name="customer_statement"),
 ]

@@ -118,3 +118,34 @@ def test_home_tables_from_the_kpi_cells_equal_the_ledger_queries(world, client, 
     response = client.get(HOME)
     assert response.context["board"] is not None
     assert response.context["totals"] == queries.scope_totals(user, as_of=today)
+
+
+def test_customer_page_has_its_kpis_charts_and_statement_in_its_own_currency(example_ledger, client):
+    led = example_ledger
+    client.force_login(led.users["credit_manager"])
+    html = client.get(reverse("web:customer_detail", args=[led.customers["gbp"].pk])).content.decode()
+    assert 'data-testid="customer-analytics"' in html
+    assert "Key figures in GBP" in html
+    assert 'data-testid="kpi-total_receivables" data-value="595.00"' in html  # 850 − 85 − 170 GBP
+    assert 'data-bucket="91-180" data-value="595.00"' in html
+    assert 'data-testid="chart-behaviour"' in html and 'data-testid="chart-customer-forecast"' in html
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(reverse("web:customer_statement", args=[led.customers["gbp"].pk, "csv"])).content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert rows[0][-1] == "balance_gbp"
+    assert [(r[2], r[6], r[8], r[9]) for r in rows[1:]] == [
+        ("D5", "595.00", "91-180", "595.00"),
+        ("P4", "-170.00", "", "425.00"),
+    ]
+
+
+def test_statement_of_a_customer_outside_the_scope_is_404(example_ledger, client):
+    client.force_login(example_ledger.users["collector"])
+    url = reverse("web:customer_statement", args=[example_ledger.customers["gbp"].pk, "csv"])
+    assert client.get(url).status_code == 404

@@ -9,6 +9,7 @@ from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from relance.analytics import customer as customer_analytics
 from relance.collections.models import Dispute
 from relance.core import clock, scope
 from relance.core.vocab import DocumentType, Role
@@ -135,5 +136,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "activity_limit": ACTIVITY_LIMIT,
             "portal": portal_selectors.for_staff(user, customer),
+            "analytics": customer_analytics.panel(user, customer, as_of=as_of),
         },
     )

@@ -42,3 +42,22 @@ def dashboard_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="relance-{export.name}-{as_of.isoformat()}.{fmt}"'
     return response
+
+
+@login_required
+def customer_statement(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """A customer's statement of account (open items, aged, in the customer's own currency)."""
+    from relance.analytics import customer as customer_analytics
+    from relance.ledger import selectors as ledger
+
+    from .common import visible_or_404
+
+    if fmt not in exports.FORMATS:
+        raise Http404()
+    if not scope.can(request.user, "export"):
+        raise PermissionDenied
+    customer = visible_or_404(ledger.customer, request.user, pk)
+    export = customer_analytics.statement(request.user, customer)
+    response = HttpResponse(exports.render(export, fmt), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="relance-{export.name}.{fmt}"'
+    return response
