@@ -19,6 +19,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from relance.core.vocab import DocumentType
 from relance.ledger.models import NON_CASH_SOURCES, Allocation, Document
@@ -28,8 +29,10 @@ from .features import InvoiceFacts
 REMINDER_KINDS = ("reminder_sent", "letter_sent", "sms_sent")
 
 
-def _reminders(company_id: int) -> dict[int, list[dt.date]]:
-    """Reminder dates per document id; empty when the collections activity log does not exist (yet)."""
+def _reminders(company_id: int, numbers: dict[str, int]) -> dict[int, list[dt.date]]:
+    """Reminder dates per document id; empty when the collections activity log does not exist (yet).
+
+    ``data["documents"]`` lists document numbers (ids and ``{"id": ...}`` objects are understood too)."""
     try:
         activity = apps.get_model("collections", "Activity")
     except LookupError:
@@ -40,8 +43,10 @@ def _reminders(company_id: int) -> dict[int, list[dt.date]]:
         docs = (data or {}).get("documents") or []
         for doc in docs:
             doc_id = doc.get("id") if isinstance(doc, dict) else doc
+            if isinstance(doc_id, str):
+                doc_id = numbers.get(doc_id)
             if isinstance(doc_id, int):
-                out[doc_id].append(at.date())
+                out[doc_id].append(timezone.localtime(at).date())
     return out
 
 
@@ -61,13 +66,16 @@ def company_history(company_id: int) -> dict[int, list[InvoiceFacts]]:
     docs = (
         Document.objects.filter(company_id=company_id, type=DocumentType.INVOICE)
         .annotate(non_cash=Exists(non_cash))
-        .values_list("pk", "customer_id", "issue_date", "due_date", "amount", "currency", "settled_on", "non_cash")
+        .values_list(
+            "pk", "customer_id", "issue_date", "due_date", "amount", "currency", "settled_on", "non_cash", "number"
+        )
         .order_by("customer_id", "issue_date", "pk")
     )
+    rows = list(docs.iterator(chunk_size=5000))
     disputes = _disputes(company_id)
-    reminders = _reminders(company_id)
+    reminders = _reminders(company_id, {r[-1]: r[0] for r in rows})
     out: dict[int, list[InvoiceFacts]] = defaultdict(list)
-    for pk, customer_id, issue, due, amount, currency, settled, non_cash_closed in docs.iterator(chunk_size=5000):
+    for pk, customer_id, issue, due, amount, currency, settled, non_cash_closed, _number in rows:
         out[customer_id].append(
             InvoiceFacts(
                 key=pk,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,43 +94,74 @@ def _r(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def evaluate(
+@dataclass
+class TestRun:
+    """What a time-split run predicted for its test invoices (arrays aligned by test invoice)."""
+
+    late_days: int
+    n_train: int
+    test_from: dt.date
+    y: np.ndarray  # actual days late
+    pred: np.ndarray
+    prob: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    mean_pred: np.ndarray  # customer-mean baseline
+    mean_score: np.ndarray
+
+
+def run_split(
     history: dict[Any, list[InvoiceFacts]],
     *,
     late_days: int = DEFAULT_LATE_DAYS,
     test_share: float = TEST_SHARE,
     trained_on: dt.date | None = None,
     max_iter: int = 200,
-) -> dict[str, Any]:
-    """Train on the first 80% (by issue date), test on the rest as of each invoice's issue date."""
+) -> TestRun:
+    """Train on the first 80% (by issue date), predict the rest as of each invoice's issue date."""
     train_keys, test_keys, cutoff = split(history, test_share)
     train = build_examples(history, late_days=late_days, keys=train_keys)
     test = build_examples(history, late_days=late_days, keys=test_keys, later=False)
     learner = fit(train, late_days=late_days, trained_on=trained_on or cutoff, max_iter=max_iter)
     x = matrix(e.row for e in test)
     y = np.asarray([float(e.invoice.delay) for e in test])  # type: ignore[arg-type]
-    labels = [int(v > late_days) for v in y]
     est = learner.estimates(x)
-    pred = np.asarray([e.days_late for e in est])
-    prob = [e.prob_late for e in est]
     train_mean = float(np.mean(learner.delays)) if learner.delays else 0.0
     train_rate = float(np.mean([d > late_days for d in learner.delays])) if learner.delays else 0.0
     has_history = x[:, _I_N] > 0
-    mean_pred = np.where(has_history, x[:, _I_MEAN], train_mean)
-    mean_score = np.where(has_history, x[:, _I_SHARE], train_rate)
-    low = np.asarray([e.low for e in est])
-    high = np.asarray([e.high for e in est])
+    return TestRun(
+        late_days=late_days,
+        n_train=len(train_keys),
+        test_from=cutoff,
+        y=y,
+        pred=np.asarray([e.days_late for e in est]),
+        prob=np.asarray([e.prob_late for e in est]),
+        low=np.asarray([e.low for e in est]),
+        high=np.asarray([e.high for e in est]),
+        mean_pred=np.where(has_history, x[:, _I_MEAN], train_mean),
+        mean_score=np.where(has_history, x[:, _I_SHARE], train_rate),
+    )
+
+
+def summarize(runs: Sequence[TestRun]) -> dict[str, Any]:
+    """The figures of one run, or of several pooled (each company predicted by its own model)."""
+    late_days = runs[0].late_days
+    y, pred, prob, low, high, mean_pred, mean_score = (
+        np.concatenate([getattr(r, name) for r in runs])
+        for name in ("y", "pred", "prob", "low", "high", "mean_pred", "mean_score")
+    )
+    labels = [int(v > late_days) for v in y]
     mae = float(np.abs(pred - y).mean())
     base_due = float(np.abs(y).mean())
     base_mean = float(np.abs(mean_pred - y).mean())
     return {
         "late_days": late_days,
-        "n_train": len(train_keys),
-        "n_test": len(test_keys),
-        "test_from": cutoff.isoformat(),
+        "n_train": sum(r.n_train for r in runs),
+        "n_test": len(y),
+        "test_from": min(r.test_from for r in runs).isoformat(),
         "mae_days": _r(mae),
-        "auc_late": _r(auc(prob, labels), 4),
-        "calibration": calibration(prob, labels),
+        "auc_late": _r(auc(list(prob), labels), 4),
+        "calibration": calibration(list(prob), labels),
         "interval_coverage": _r(float(((y >= np.floor(low)) & (y <= np.ceil(high))).mean()), 4),
         "late_rate_test": _r(float(np.mean(labels)), 4),
         "baseline_due_date_mae": _r(base_due),
@@ -138,3 +170,8 @@ def evaluate(
         "baseline_customer_mean_auc": _r(auc(list(mean_score), labels), 4),
         "beats_baselines": mae < base_due and mae < base_mean,
     }
+
+
+def evaluate(history: dict[Any, list[InvoiceFacts]], **kwargs: Any) -> dict[str, Any]:
+    """``run_split`` then ``summarize``: the figures of one history (a company, or a CSV file)."""
+    return summarize([run_split(history, **kwargs)])

@@ -178,15 +178,45 @@ def predictions_refresh(
     return {"predicted": len(rows), "fallback": sum(1 for r in rows if r.fallback), "model": version or None}
 
 
-def profiles_refresh(*, company: Company, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
-    """Classify every customer of the company (rules in ``domain.classify_payer``), store the features and
-    write ``Customer.payer_profile`` where it changed (one audit row per change)."""
+def _profile_decisions(
+    company: Company, as_of: dt.date
+) -> tuple[dict[int, Customer], dict[int, tuple[domain.ProfileDecision, dict[str, float]]]]:
     history = _as_of_history(data.company_history(company.pk), as_of)
     customers = {c.pk: c for c in Customer.objects.filter(company=company).only("pk", "payer_profile", "company_id")}
     decisions: dict[int, tuple[domain.ProfileDecision, dict[str, float]]] = {}
     for pk in customers:
         feats = customer_features(history.get(pk, []), as_of, late_days=late_days())
         decisions[pk] = (domain.classify_payer(feats), feats)
+    return customers, decisions
+
+
+def profiles_compare(*, company: Company, as_of: dt.date) -> dict[str, Any]:
+    """How the rules agree with the profiles the customers have now (e.g. the demo generator's), writing nothing."""
+    customers, decisions = _profile_decisions(company, as_of)
+    confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    labelled = agree = unclassified = 0
+    for pk, (decision, _) in decisions.items():
+        truth = customers[pk].payer_profile
+        if not decision.profile:
+            unclassified += 1
+        if not truth:
+            continue
+        labelled += 1
+        agree += int(truth == decision.profile)
+        confusion[truth][decision.profile or "unclassified"] += 1
+    return {
+        "labelled": labelled,
+        "agree": agree,
+        "agreement": round(agree / labelled, 4) if labelled else None,
+        "unclassified": unclassified,
+        "confusion": {t: dict(sorted(row.items())) for t, row in sorted(confusion.items())},
+    }
+
+
+def profiles_refresh(*, company: Company, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
+    """Classify every customer of the company (rules in ``domain.classify_payer``), store the features and
+    write ``Customer.payer_profile`` where it changed (one audit row per change)."""
+    customers, decisions = _profile_decisions(company, as_of)
     changed = []
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
