@@ -114,13 +114,16 @@ def to_dates(est: Estimate, *, due_date: dt.date, as_of: dt.date, late_days: int
 
 # --- payer profiles ------------------------------------------------------------------------------------
 
-# Thresholds of the classification (docs/ml.md explains them). Days unless said.
-PROFILE_MIN_HISTORY = 3  # fewer settled invoices (and no unpaid overdue ones): not classified
+# Thresholds of the classification (docs/ml.md explains them). Days unless said. They are round values chosen
+# for what each behaviour means to a credit manager; `relance ml profiles --compare` reports how well they
+# recover the demo generator's profiles.
+PROFILE_MIN_HISTORY = 3  # fewer settled invoices (and no long-unpaid one): not classified
 DEFAULTING_OVERDUE_DAYS = 60  # the oldest unpaid invoice is that many days past due...
 DEFAULTING_SILENCE_DAYS = 45  # ...and nothing was paid for that long
-DETERIORATING_TREND = 4.0  # delays grow by more than 4 days per month over the last payments...
-DETERIORATING_JUMP = 10.0  # ...and the last three average 10 days more than the customer's usual (median)
-ERRATIC_STD = 15.0  # past delays spread by more than 15 days (standard deviation)
+DETERIORATING_MIN_HISTORY = 6
+DETERIORATING_JUMP = 15.0  # the last six payments' median delay is 15 days above the earlier median...
+DETERIORATING_LATE = 15.0  # ...and at least 15 days late
+ERRATIC_IQR = 20.0  # the middle half of the delays spans 20 days or more (robust to a few outliers)
 SLOW_MEDIAN = 10.0  # typically paid more than 10 days late, steadily
 
 
@@ -131,23 +134,36 @@ class ProfileDecision:
 
 
 def classify_payer(f: dict[str, float]) -> ProfileDecision:
-    """The payer profile from the customer's features (``features.customer_features``), first rule that holds."""
+    """The payer profile from the customer's features (``features.customer_features``): the first rule that holds.
+
+    1. defaulting: an invoice unpaid ``DEFAULTING_OVERDUE_DAYS`` past due and no payment for
+       ``DEFAULTING_SILENCE_DAYS``;
+    2. not classified: fewer than ``PROFILE_MIN_HISTORY`` paid invoices;
+    3. deteriorating: recent median delay ``DETERIORATING_JUMP`` above the earlier one and ``DETERIORATING_LATE`` late;
+    4. erratic: interquartile range of the delays at least ``ERRATIC_IQR``;
+    5. slow but steady: median delay above ``SLOW_MEDIAN``;
+    6. prompt: the rest.
+    """
     if f["oldest_overdue_days"] >= DEFAULTING_OVERDUE_DAYS and f["days_since_last_payment"] >= DEFAULTING_SILENCE_DAYS:
+        silence = "ever" if f["days_since_last_payment"] >= 9999 else f"{f['days_since_last_payment']:.0f} days"
         return ProfileDecision(
             PayerProfile.DEFAULTING,
-            f"an invoice {f['oldest_overdue_days']:.0f} days overdue and no payment for "
-            + ("ever" if f["days_since_last_payment"] >= 9999 else f"{f['days_since_last_payment']:.0f} days"),
+            f"an invoice {f['oldest_overdue_days']:.0f} days overdue and no payment for {silence}",
         )
     if f["n_settled"] < PROFILE_MIN_HISTORY:
         return ProfileDecision("", f"only {f['n_settled']:.0f} invoices paid so far")
-    jump = f["recent_mean_delay"] - f["median_delay"]
-    if f["trend"] > DETERIORATING_TREND and jump > DETERIORATING_JUMP:
+    jump = f["recent_median_delay"] - f["earlier_median_delay"]
+    if (
+        f["n_settled"] >= DETERIORATING_MIN_HISTORY
+        and jump >= DETERIORATING_JUMP
+        and f["recent_median_delay"] >= DETERIORATING_LATE
+    ):
         return ProfileDecision(
             PayerProfile.DETERIORATING,
-            f"delays growing by {f['trend']:.1f} days a month; last three {jump:.0f} days later than usual",
+            f"last six payments {f['recent_median_delay']:.0f} days late, {jump:.0f} days later than before",
         )
-    if f["std_delay"] > ERRATIC_STD:
-        return ProfileDecision(PayerProfile.ERRATIC, f"delays spread by {f['std_delay']:.0f} days")
+    if f["iqr_delay"] >= ERRATIC_IQR:
+        return ProfileDecision(PayerProfile.ERRATIC, f"usual delays spread over {f['iqr_delay']:.0f} days")
     if f["median_delay"] > SLOW_MEDIAN:
         return ProfileDecision(PayerProfile.SLOW_STEADY, f"usually paid {f['median_delay']:.0f} days late")
     return ProfileDecision(PayerProfile.PROMPT, f"usually paid {f['median_delay']:.0f} days from the due date")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .features import DEFAULT_LATE_DAYS, FEATURE_NAMES, InvoiceFacts
-from .learning import build_examples, fit, matrix
+from .learning import Example, build_examples, fit, matrix
 
 TEST_SHARE = 0.2
 BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -117,11 +117,16 @@ def run_split(
     test_share: float = TEST_SHARE,
     trained_on: dt.date | None = None,
     max_iter: int = 200,
+    examples: Sequence[Example] | None = None,
 ) -> TestRun:
     """Train on the first 80% (by issue date), predict the rest as of each invoice's issue date."""
     train_keys, test_keys, cutoff = split(history, test_share)
-    train = build_examples(history, late_days=late_days, keys=train_keys)
-    test = build_examples(history, late_days=late_days, keys=test_keys, later=False)
+    if examples is None:
+        examples = build_examples(history, late_days=late_days)
+    # features are as-of, so one set of examples serves both sides: the training invoices with their later
+    # snapshots, the test invoices as of their issue date only
+    train = [e for e in examples if e.invoice.key in train_keys]
+    test = [e for e in examples if e.invoice.key in test_keys and e.as_of == e.invoice.issue_date]
     learner = fit(train, late_days=late_days, trained_on=trained_on or cutoff, max_iter=max_iter)
     x = matrix(e.row for e in test)
     y = np.asarray([float(e.invoice.delay) for e in test])  # type: ignore[arg-type]

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+
 DEFAULT_LATE_DAYS = 30
 RECENT = 3  # "recent" delays: the last three settled invoices
+WINDOW = 6  # recent_median_delay: the last six; earlier_median_delay: the ones before
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     "recent_mean_delay",
     "trend",
     "max_delay",
+    "iqr_delay",
+    "recent_median_delay",
+    "earlier_median_delay",
     "share_late",
     "days_since_last_payment",
     "n_open_overdue",
@@ -81,6 +87,9 @@ FEATURE_LABELS: dict[str, str] = {
     "recent_mean_delay": "average delay of the last three payments",
     "trend": "trend of the delays",
     "max_delay": "longest past delay",
+    "iqr_delay": "spread of the usual delays (interquartile range)",
+    "recent_median_delay": "median delay of the last six payments",
+    "earlier_median_delay": "median delay before the last six payments",
     "share_late": "share of past invoices paid very late",
     "days_since_last_payment": "days since the last payment",
     "n_open_overdue": "other invoices overdue and unpaid",
@@ -101,38 +110,6 @@ FEATURE_LABELS: dict[str, str] = {
 NO_PAYMENT_YET = 9999.0  # days_since_last_payment when nothing was ever paid
 
 
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
-def _median(values: Sequence[float]) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def _std(values: Sequence[float]) -> float:
-    if len(values) < 2:
-        return 0.0
-    m = _mean(values)
-    return math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
-
-
-def _trend(points: Sequence[tuple[int, int]]) -> float:
-    """Least-squares slope of delay against due date, in days of delay per 30 days; 0 with < 3 points."""
-    if len(points) < 3:
-        return 0.0
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    mx, my = _mean(xs), _mean(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if sxx == 0:
-        return 0.0
-    return 30.0 * sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-
-
 def paid_history(
     history: Iterable[InvoiceFacts], as_of: dt.date, *, exclude: int | str | None = None
 ) -> list[InvoiceFacts]:
@@ -145,6 +122,78 @@ def paid_history(
     return sorted(done, key=lambda inv: (inv.settled_on, inv.due_date, str(inv.key)))
 
 
+_NEVER = 10**9  # ordinal of "not settled"
+
+
+class CustomerHistory:
+    """A customer's invoices as arrays, to compute ``customer_features`` at many dates quickly.
+
+    Building it reads every invoice once; each ``features(as_of)`` call is then vectorised (numpy), but applies
+    exactly the as-of rules of the module docstring.
+    """
+
+    def __init__(self, history: Iterable[InvoiceFacts]) -> None:
+        invoices = sorted(history, key=lambda i: (i.settled_on or dt.date.max, i.due_date, str(i.key)))
+        self.index = {inv.key: n for n, inv in enumerate(invoices)}
+        self.issue = np.array([i.issue_date.toordinal() for i in invoices], dtype=np.int64)
+        self.due = np.array([i.due_date.toordinal() for i in invoices], dtype=np.int64)
+        self.settled = np.array(
+            [i.settled_on.toordinal() if i.settled_on else _NEVER for i in invoices], dtype=np.int64
+        )
+        self.amount = np.array([float(i.amount) for i in invoices], dtype=float)
+        self.dispute_day = np.array([d.toordinal() for i in invoices for d in i.disputes], dtype=np.int64)
+        self.dispute_owner = np.array([n for n, i in enumerate(invoices) for _ in i.disputes], dtype=np.int64)
+
+    def features(
+        self, as_of: dt.date, *, exclude: int | str | None = None, late_days: int = DEFAULT_LATE_DAYS
+    ) -> dict[str, float]:
+        a = as_of.toordinal()
+        issued = self.issue < a
+        if exclude is not None and exclude in self.index:
+            issued[self.index[exclude]] = False
+        paid = issued & (self.settled < a)  # invoices are ordered by settlement: this keeps that order
+        delays = (self.settled[paid] - self.due[paid]).astype(float)
+        n = len(delays)
+        overdue = issued & ~(self.settled < a) & (self.due < a)
+        n_issued = int(issued.sum())
+        n_overdue = int(overdue.sum())
+        disputes = int((issued[self.dispute_owner] & (self.dispute_day < a)).sum()) if len(self.dispute_day) else 0
+        earlier = delays[:-WINDOW] if n > WINDOW else delays[: max(1, n // 2)]
+        last8_due = self.due[paid][-8:].astype(float)
+        last8 = delays[-8:]
+        return {
+            "n_settled": float(n),
+            "mean_delay": float(delays.mean()) if n else 0.0,
+            "median_delay": float(np.median(delays)) if n else 0.0,
+            "std_delay": float(delays.std(ddof=1)) if n > 1 else 0.0,
+            "last_delay": float(delays[-1]) if n else 0.0,
+            "recent_mean_delay": float(delays[-RECENT:].mean()) if n else 0.0,
+            "trend": _slope(last8_due, last8),
+            "max_delay": float(delays.max()) if n else 0.0,
+            "iqr_delay": float(np.percentile(delays, 75) - np.percentile(delays, 25)) if n else 0.0,
+            "recent_median_delay": float(np.median(delays[-WINDOW:])) if n else 0.0,
+            "earlier_median_delay": float(np.median(earlier)) if n else 0.0,
+            "share_late": float((delays > late_days).mean()) if n else 0.0,
+            "days_since_last_payment": float(a - self.settled[paid][-1]) if n else NO_PAYMENT_YET,
+            "n_open_overdue": float(n_overdue),
+            "oldest_overdue_days": float((a - self.due[overdue]).max()) if n_overdue else 0.0,
+            "open_overdue_share": n_overdue / n_issued if n_issued else 0.0,
+            "disputes_before": float(disputes),
+            "dispute_rate": disputes / n_issued if n_issued else 0.0,
+            # fsum: exact, so the order of the invoices (which later events change) cannot move the last digit
+            "mean_amount": math.fsum(self.amount[issued]) / n_issued if n_issued else 0.0,
+        }
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of delay against due date, in days of delay per 30 days; 0 with < 3 points."""
+    if len(x) < 3:
+        return 0.0
+    dx = x - x.mean()
+    sxx = float((dx * dx).sum())
+    return 0.0 if sxx == 0 else 30.0 * float((dx * (y - y.mean())).sum()) / sxx
+
+
 def customer_features(
     history: Iterable[InvoiceFacts],
     as_of: dt.date,
@@ -152,36 +201,9 @@ def customer_features(
     exclude: int | str | None = None,
     late_days: int = DEFAULT_LATE_DAYS,
 ) -> dict[str, float]:
-    """The customer's side of the features: past delays, their trend, unpaid invoices, disputes, as of ``as_of``."""
-    issued = [inv for inv in history if inv.key != exclude and inv.issue_date < as_of]
-    paid = paid_history(issued, as_of)
-    delays = [float(inv.delay) for inv in paid]  # type: ignore[arg-type]
-    recent = delays[-RECENT:]
-    # recent points for the trend: the last 8 payments, by due date
-    trend_points = sorted((inv.due_date.toordinal(), inv.delay) for inv in paid[-8:])
-    open_overdue = [
-        inv for inv in issued if (inv.settled_on is None or inv.settled_on >= as_of) and inv.due_date < as_of
-    ]
-    oldest = max(((as_of - inv.due_date).days for inv in open_overdue), default=0)
-    disputes = sum(1 for inv in issued for d in inv.disputes if d < as_of)
-    last_payment = paid[-1].settled_on if paid else None
-    return {
-        "n_settled": float(len(delays)),
-        "mean_delay": _mean(delays),
-        "median_delay": _median(delays),
-        "std_delay": _std(delays),
-        "last_delay": delays[-1] if delays else 0.0,
-        "recent_mean_delay": _mean(recent),
-        "trend": _trend(trend_points),  # type: ignore[arg-type]
-        "max_delay": max(delays, default=0.0),
-        "share_late": (sum(1 for d in delays if d > late_days) / len(delays)) if delays else 0.0,
-        "days_since_last_payment": float((as_of - last_payment).days) if last_payment else NO_PAYMENT_YET,
-        "n_open_overdue": float(len(open_overdue)),
-        "oldest_overdue_days": float(oldest),
-        "open_overdue_share": len(open_overdue) / len(issued) if issued else 0.0,
-        "disputes_before": float(disputes),
-        "dispute_rate": disputes / len(issued) if issued else 0.0,
-    }
+    """The customer's side of the features as of ``as_of``: past delays (mean, median, spread, last ones, trend),
+    unpaid overdue invoices, past disputes, usual amount. ``exclude``: the invoice being predicted."""
+    return CustomerHistory(history).features(as_of, exclude=exclude, late_days=late_days)
 
 
 def invoice_features(
@@ -199,15 +221,13 @@ def invoice_features(
     """
     if as_of < invoice.issue_date:
         raise ValueError(f"cannot predict invoice {invoice.key} before its issue date ({invoice.issue_date})")
-    history = list(history)
     cust = (
         customer
         if customer is not None
         else customer_features(history, as_of, exclude=invoice.key, late_days=late_days)
     )
-    earlier = [float(inv.amount) for inv in history if inv.key != invoice.key and inv.issue_date < as_of]
     amount = float(invoice.amount)
-    usual = _mean(earlier)
+    usual = cust["mean_amount"]
     feats = dict(cust)
     feats.update(
         {

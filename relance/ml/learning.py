@@ -19,11 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .domain import Estimate
 from .features import (
     DEFAULT_LATE_DAYS,
     FEATURE_NAMES,
+    CustomerHistory,
     InvoiceFacts,
     as_row,
     invoice_features,
@@ -32,6 +34,9 @@ from .features import (
 SNAPSHOT_OFFSETS = (0, 30, 60)  # days after the due date for the extra "still open" examples
 MIN_TRAIN = 100  # fewer settled invoices: no model, the fallback ladder is used
 SEED = 0
+# OpenMP threads for scikit-learn: one. On a shared or busy machine more threads than free cores make
+# gradient boosting ten times slower (spinning threads), and the daily job runs beside the web server.
+THREADS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +68,13 @@ def build_examples(
     """Examples for the settled invoices of ``history`` (only those in ``keys`` when given)."""
     out: list[Example] = []
     for customer, invoices in history.items():
+        arrays = CustomerHistory(invoices)
         for inv in invoices:
             if inv.settled_on is None or (keys is not None and inv.key not in keys):
                 continue
             for as_of in snapshot_dates(inv, later=later):
-                feats = invoice_features(inv, invoices, as_of, late_days=late_days)
+                cust = arrays.features(as_of, exclude=inv.key, late_days=late_days)
+                feats = invoice_features(inv, (), as_of, late_days=late_days, customer=cust)
                 out.append(Example(customer, inv, as_of, tuple(as_row(feats))))
     return out
 
@@ -95,6 +102,10 @@ class Learner:
         """Estimates for the rows of ``x`` (days late, interval, probability of late)."""
         if len(x) == 0:
             return []
+        with threadpool_limits(THREADS):
+            return self._estimates(x)
+
+    def _estimates(self, x: np.ndarray) -> list[Estimate]:
         mid = self.regressor.predict(x)  # type: ignore[attr-defined]
         lo = self.low.predict(x)  # type: ignore[attr-defined]
         hi = self.high.predict(x)  # type: ignore[attr-defined]
@@ -115,6 +126,10 @@ class Learner:
         """
         if len(x) == 0:
             return []
+        with threadpool_limits(THREADS):
+            return self._explain(x, top)
+
+    def _explain(self, x: np.ndarray, top: int) -> list[list[dict[str, float | str]]]:
         base = self.regressor.predict(x)  # type: ignore[attr-defined]
         names = list(FEATURE_NAMES)
         effects = np.zeros((len(x), len(names)))
@@ -143,6 +158,11 @@ class Learner:
 
 def fit(examples: Sequence[Example], *, late_days: int, trained_on: dt.date, max_iter: int = 200) -> Learner:
     """Fit the four models on ``examples`` (raises ValueError when there are fewer than two)."""
+    with threadpool_limits(THREADS):
+        return _fit(examples, late_days=late_days, trained_on=trained_on, max_iter=max_iter)
+
+
+def _fit(examples: Sequence[Example], *, late_days: int, trained_on: dt.date, max_iter: int) -> Learner:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     if len(examples) < 2:

@@ -20,7 +20,7 @@ from relance.ledger.models import Customer
 from relance.orgs.models import Company
 
 from . import data, domain, store
-from .evaluation import NotEnoughData, evaluate
+from .evaluation import NotEnoughData, run_split, summarize
 from .features import InvoiceFacts, as_row, customer_features, invoice_features
 from .learning import MIN_TRAIN, Learner, build_examples, fit, matrix
 from .models import InvoicePrediction, ModelVersion, PayerFeatures
@@ -72,13 +72,13 @@ def model_train(*, company: Company, as_of: dt.date, actor: Any = None, max_iter
     if n_settled < MIN_TRAIN:
         reason = f"only {n_settled} paid invoices (at least {MIN_TRAIN} are needed): fallback estimates are used"
         return TrainResult(company.code, "", n_settled, {}, reason)
+    examples = build_examples(history, late_days=late_days())
     try:
-        metrics = evaluate(history, late_days=late_days(), trained_on=as_of, max_iter=max_iter)
+        run = run_split(history, late_days=late_days(), trained_on=as_of, max_iter=max_iter, examples=examples)
+        metrics = summarize([run])
     except NotEnoughData as exc:
         metrics = {"error": str(exc)}
-    learner = fit(
-        build_examples(history, late_days=late_days()), late_days=late_days(), trained_on=as_of, max_iter=max_iter
-    )
+    learner = fit(examples, late_days=late_days(), trained_on=as_of, max_iter=max_iter)
     row = store.save(company=company, learner=learner, metrics=metrics)
     audit.record(
         actor=actor,

@@ -81,9 +81,9 @@ invoice_st = st.builds(
 )
 
 
-def _future_change(draw, item: InvoiceFacts, as_of: dt.date) -> InvoiceFacts:
-    """Change only what happens on or after ``as_of``."""
-    if item.issue_date >= as_of:  # an invoice not issued yet: anything about it may change
+def _future_change(draw, item: InvoiceFacts, as_of: dt.date, *, target: bool = False) -> InvoiceFacts:
+    """Change only what happens on or after ``as_of`` (the predicted invoice's own terms are known then)."""
+    if item.issue_date >= as_of and not target:  # an invoice not issued yet: anything about it may change
         return dataclasses.replace(
             item,
             amount=Decimal(draw(st.integers(1, 10**6))),
@@ -92,7 +92,7 @@ def _future_change(draw, item: InvoiceFacts, as_of: dt.date) -> InvoiceFacts:
             disputes=(item.issue_date,),
             reminders=(item.issue_date,),
         )
-    later = as_of + dt.timedelta(days=draw(st.integers(0, 300)))
+    later = as_of + dt.timedelta(days=draw(st.sampled_from([0, 1]) | st.integers(0, 300)))  # often the day itself
     settled = item.settled_on
     if settled is None or settled >= as_of:  # not paid yet on as_of: it may be paid any day from as_of, or never
         settled = draw(st.sampled_from([None, later]))
@@ -111,10 +111,43 @@ def test_nothing_on_or_after_the_date_changes_any_feature(data, history, offset)
     before = invoice_features(target, history + [target], as_of)
 
     changed_history = [_future_change(data.draw, h, as_of) for h in history]
-    changed_target = _future_change(data.draw, target, as_of)
+    changed_target = _future_change(data.draw, target, as_of, target=True)
     new_invoices = [
         dataclasses.replace(x, key=20_000 + i, issue_date=max(x.issue_date, as_of), due_date=max(x.due_date, as_of))
         for i, x in enumerate(data.draw(st.lists(invoice_st, max_size=3)))
     ]
     after = invoice_features(changed_target, changed_history + new_invoices + [changed_target], as_of)
     assert after == before
+
+
+def _reference(history, as_of, exclude=None, late_days=30):
+    """A plain-Python statement of the as-of rules, to check the vectorised implementation against."""
+    issued = [i for i in history if i.key != exclude and i.issue_date < as_of]
+    paid = sorted(
+        (i for i in issued if i.settled_on is not None and i.settled_on < as_of),
+        key=lambda i: (i.settled_on, i.due_date, str(i.key)),
+    )
+    delays = [float(i.delay) for i in paid]
+    overdue = [i for i in issued if (i.settled_on is None or i.settled_on >= as_of) and i.due_date < as_of]
+    return {
+        "n_settled": float(len(delays)),
+        "mean_delay": sum(delays) / len(delays) if delays else 0.0,
+        "last_delay": delays[-1] if delays else 0.0,
+        "max_delay": max(delays, default=0.0),
+        "share_late": sum(d > late_days for d in delays) / len(delays) if delays else 0.0,
+        "days_since_last_payment": float((as_of - paid[-1].settled_on).days) if paid else 9999.0,
+        "n_open_overdue": float(len(overdue)),
+        "oldest_overdue_days": float(max(((as_of - i.due_date).days for i in overdue), default=0)),
+        "disputes_before": float(sum(1 for i in issued for d in i.disputes if d < as_of)),
+    }
+
+
+@given(data=st.data(), history=st.lists(invoice_st, min_size=1, max_size=15, unique_by=lambda i: i.key))
+def test_the_vectorised_features_match_a_plain_statement_of_the_rules(data, history):
+    # the boundaries matter most: predict on the very day an invoice was issued, fell due or was paid
+    days = [d for i in history for d in (i.issue_date, i.due_date, i.settled_on) if d is not None]
+    as_of = data.draw(st.sampled_from(days) | st.dates(D0, D0 + dt.timedelta(days=700)))
+    exclude = history[0].key
+    got = customer_features(history, as_of, exclude=exclude)
+    want = _reference(history, as_of, exclude)
+    assert {k: got[k] for k in want} == pytest.approx(want)

@@ -62,7 +62,9 @@ class Command(RelanceCommand):
         )
         common(evaluate, as_of=False)
         evaluate.add_argument(
-            "--input", type=Path, default=None,
+            "--input",
+            type=Path,
+            default=None,
             help="CSV with customer_ref, number, issue_date, due_date, currency, amount, paid_date [, disputed].",
         )
         evaluate.add_argument("--late-days", type=int, default=None, help="N of 'paid more than N days late'.")
@@ -71,7 +73,8 @@ class Command(RelanceCommand):
         profiles = sub.add_parser("profiles", help="Recompute payer profiles and write them to the customers.")
         common(profiles)
         profiles.add_argument(
-            "--compare", action="store_true",
+            "--compare",
+            action="store_true",
             help="Before writing, compare with the profiles the customers have now (e.g. the demo's labels).",
         )
         profiles.add_argument("--dry-run", action="store_true", help="Compute and compare only; write nothing.")
@@ -150,8 +153,10 @@ class Command(RelanceCommand):
         for company in _companies(options["company"]):
             out[company.code] = services.predictions_refresh(company=company, as_of=as_of, actor=CLI_ACTOR)
             r = out[company.code]
-            self.say(f"{company.code}: {r['predicted']} open invoices predicted ({r['fallback']} by fallback), "
-                     f"model {r['model'] or 'none'}.")
+            self.say(
+                f"{company.code}: {r['predicted']} open invoices predicted ({r['fallback']} by fallback), "
+                f"model {r['model'] or 'none'}."
+            )
         return out
 
     def _profiles(self, **options: Any) -> dict[str, Any]:
@@ -164,12 +169,16 @@ class Command(RelanceCommand):
             if options["compare"] or options["dry_run"]:
                 result["comparison"] = services.profiles_compare(company=company, as_of=as_of)
                 c = result["comparison"]
-                self.say(f"{company.code}: {c['agree']} of {c['labelled']} labelled customers agree "
-                         f"({c['agreement']}); {c['unclassified']} unclassified.")
+                self.say(
+                    f"{company.code}: {c['agree']} of {c['labelled']} labelled customers agree "
+                    f"({c['agreement']}); {c['unclassified']} unclassified."
+                )
             if not options["dry_run"]:
                 result.update(services.profiles_refresh(company=company, as_of=as_of, actor=CLI_ACTOR))
-                self.say(f"{company.code}: {result['customers']} customers, {result['changed']} changed: "
-                         + ", ".join(f"{k} {v}" for k, v in result["profiles"].items()))
+                self.say(
+                    f"{company.code}: {result['customers']} customers, {result['changed']} changed: "
+                    + ", ".join(f"{k} {v}" for k, v in result["profiles"].items())
+                )
             out[company.code] = result
         return out
 
@@ -180,13 +189,24 @@ class Command(RelanceCommand):
         for m in services.models_list():
             if options["company"] and m.company.code != options["company"].upper():
                 continue
-            rows.append({
-                "company": m.company.code, "version": m.version, "active": m.active, "trained_on": m.trained_on,
-                "trained_at": m.trained_at, "n_train": m.n_train, "path": m.path,
-                "mae_days": m.metrics.get("mae_days"), "auc_late": m.metrics.get("auc_late"), "metrics": m.metrics,
-            })
-            self.say(f"{'*' if m.active else ' '} {m.version:<32} trained {m.trained_on} on {m.n_train:>6} invoices  "
-                     f"MAE {m.metrics.get('mae_days')}  AUC {m.metrics.get('auc_late')}  {m.path}")
+            rows.append(
+                {
+                    "company": m.company.code,
+                    "version": m.version,
+                    "active": m.active,
+                    "trained_on": m.trained_on,
+                    "trained_at": m.trained_at,
+                    "n_train": m.n_train,
+                    "path": m.path,
+                    "mae_days": m.metrics.get("mae_days"),
+                    "auc_late": m.metrics.get("auc_late"),
+                    "metrics": m.metrics,
+                }
+            )
+            self.say(
+                f"{'*' if m.active else ' '} {m.version:<32} trained {m.trained_on} on {m.n_train:>6} invoices  "
+                f"MAE {m.metrics.get('mae_days')}  AUC {m.metrics.get('auc_late')}  {m.path}"
+            )
         if not rows:
             self.say("No model trained yet: run relance ml train.")
         return rows
