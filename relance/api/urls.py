@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
-from .routers import analytics, bulk, customers, documents, exports, lifecycle, me, payments, webhooks
+from .routers import analytics, bulk, customers, documents, exports, lifecycle, me, payments, predictions, webhooks
 
 DESCRIPTION = """
 The receivables of the caller's scope: customers, invoices and credit notes, payments.
@@ -110,3 +110,4 @@ api.add_router("", webhooks.router)
 api.add_router("", lifecycle.router)
 api.add_router("", exports.router)
 api.add_router("", analytics.router)
+api.add_router("", predictions.router)

@@ -77,36 +77,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "own_disputes",
 )
 
-# Words for the customer page ("why late"), keyed by feature name.
-FEATURE_LABELS: dict[str, str] = {
-    "n_settled": "number of invoices paid before",
-    "mean_delay": "average past delay",
-    "median_delay": "median past delay",
-    "std_delay": "spread of past delays",
-    "last_delay": "delay of the last payment",
-    "recent_mean_delay": "average delay of the last three payments",
-    "trend": "trend of the delays",
-    "max_delay": "longest past delay",
-    "iqr_delay": "spread of the usual delays (interquartile range)",
-    "recent_median_delay": "median delay of the last six payments",
-    "earlier_median_delay": "median delay before the last six payments",
-    "share_late": "share of past invoices paid very late",
-    "days_since_last_payment": "days since the last payment",
-    "n_open_overdue": "other invoices overdue and unpaid",
-    "oldest_overdue_days": "days overdue of the oldest unpaid invoice",
-    "open_overdue_share": "share of issued invoices overdue and unpaid",
-    "disputes_before": "past disputes",
-    "dispute_rate": "share of invoices disputed",
-    "log_amount": "amount",
-    "amount_ratio": "amount compared with the customer's usual invoices",
-    "terms_days": "payment terms",
-    "due_month": "month of the due date",
-    "age_days": "age of the invoice",
-    "days_past_due": "days past due",
-    "reminders_so_far": "reminders sent",
-    "own_disputes": "disputes on this invoice",
-}
-
 NO_PAYMENT_YET = 9999.0  # days_since_last_payment when nothing was ever paid
 
 

@@ -115,3 +115,53 @@ def payer_profiles(customer_ids: Iterable[int]) -> dict[int, PayerProfileView]:
 
 def _profile(row: PayerFeatures) -> PayerProfileView:
     return PayerProfileView(row.customer_id, row.profile, row.rule, row.as_of, dict(row.features))
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionRow:
+    """One open invoice on the customer page: its prediction and the reasons in words."""
+
+    document_id: int
+    number: str
+    due_date: dt.date
+    prediction: Prediction
+    reasons: tuple[str, ...]
+
+
+PAGE_LIMIT = 10
+
+
+def customer_section(user: Any, customer_id: int, *, limit: int = PAGE_LIMIT) -> dict[str, Any]:
+    """What the customer page shows: the payer profile and the open invoices most likely to be paid late."""
+    from relance.ledger.models import Document
+
+    from .labels import describe
+
+    preds = sorted(
+        customer_predictions(user, customer_id).values(),
+        key=lambda p: (-p.prob_late, p.expected_payment_date, p.document_id),
+    )
+    shown = preds[:limit]
+    docs = {
+        d.pk: d
+        for d in scope.restrict(user, Document.objects.filter(pk__in=[p.document_id for p in shown])).only(
+            "pk", "number", "due_date", "customer_id"
+        )
+    }
+    rows = [
+        PredictionRow(
+            p.document_id,
+            docs[p.document_id].number,
+            docs[p.document_id].due_date,
+            p,
+            tuple(describe(r) for r in p.reasons),
+        )
+        for p in shown
+        if p.document_id in docs
+    ]
+    return {
+        "profile": payer_profile(customer_id, user=user),
+        "predictions": rows,
+        "prediction_count": len(preds),
+        "late_days": shown[0].late_threshold_days if shown else None,
+    }

@@ -14,6 +14,7 @@ from relance.collections.models import Dispute
 from relance.core import clock, scope
 from relance.core.vocab import DocumentType, Role
 from relance.ledger import domain, selectors
+from relance.ml import selectors as ml_selectors
 from relance.orgs.models import Agency, Company
 from relance.portal import selectors as portal_selectors
 from relance.web import queries
@@ -137,5 +138,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity_limit": ACTIVITY_LIMIT,
             "portal": portal_selectors.for_staff(user, customer),
             "analytics": customer_analytics.panel(user, customer, as_of=as_of),
+            "ml": ml_selectors.customer_section(user, customer.pk),
         },
     )
