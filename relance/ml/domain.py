@@ -127,10 +127,27 @@ ERRATIC_IQR = 20.0  # the middle half of the delays spans 20 days or more (robus
 SLOW_MEDIAN = 10.0  # typically paid more than 10 days late, steadily
 
 
+# The rules' explanations: English here (audit trail, CLI); relance.ml.labels translates them for pages.
+RULE_TEXTS = {
+    "defaulting": "an invoice {overdue} days overdue and no payment for {silence} days",
+    "defaulting_never": "an invoice {overdue} days overdue and no payment ever",
+    "thin": "only {paid} invoices paid so far",
+    "deteriorating": "last six payments {recent} days late, {jump} days later than before",
+    "erratic": "usual delays spread over {spread} days",
+    "slow": "usually paid {median} days late",
+    "prompt": "usually paid {median} days from the due date",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileDecision:
     profile: str  # a PayerProfile value, or "" when there is too little history
-    rule: str
+    rule_key: str
+    params: dict[str, int]
+
+    @property
+    def rule(self) -> str:
+        return RULE_TEXTS[self.rule_key].format(**self.params)
 
 
 def classify_payer(f: dict[str, float]) -> ProfileDecision:
@@ -144,14 +161,22 @@ def classify_payer(f: dict[str, float]) -> ProfileDecision:
     5. slow but steady: median delay above ``SLOW_MEDIAN``;
     6. prompt: the rest.
     """
+
+    def r(value: float) -> int:
+        return int(round(value))
+
     if f["oldest_overdue_days"] >= DEFAULTING_OVERDUE_DAYS and f["days_since_last_payment"] >= DEFAULTING_SILENCE_DAYS:
-        silence = "ever" if f["days_since_last_payment"] >= 9999 else f"{f['days_since_last_payment']:.0f} days"
+        if f["days_since_last_payment"] >= 9999:
+            return ProfileDecision(
+                PayerProfile.DEFAULTING, "defaulting_never", {"overdue": r(f["oldest_overdue_days"])}
+            )
         return ProfileDecision(
             PayerProfile.DEFAULTING,
-            f"an invoice {f['oldest_overdue_days']:.0f} days overdue and no payment for {silence}",
+            "defaulting",
+            {"overdue": r(f["oldest_overdue_days"]), "silence": r(f["days_since_last_payment"])},
         )
     if f["n_settled"] < PROFILE_MIN_HISTORY:
-        return ProfileDecision("", f"only {f['n_settled']:.0f} invoices paid so far")
+        return ProfileDecision("", "thin", {"paid": r(f["n_settled"])})
     jump = f["recent_median_delay"] - f["earlier_median_delay"]
     if (
         f["n_settled"] >= DETERIORATING_MIN_HISTORY
@@ -159,11 +184,10 @@ def classify_payer(f: dict[str, float]) -> ProfileDecision:
         and f["recent_median_delay"] >= DETERIORATING_LATE
     ):
         return ProfileDecision(
-            PayerProfile.DETERIORATING,
-            f"last six payments {f['recent_median_delay']:.0f} days late, {jump:.0f} days later than before",
+            PayerProfile.DETERIORATING, "deteriorating", {"recent": r(f["recent_median_delay"]), "jump": r(jump)}
         )
     if f["iqr_delay"] >= ERRATIC_IQR:
-        return ProfileDecision(PayerProfile.ERRATIC, f"usual delays spread over {f['iqr_delay']:.0f} days")
+        return ProfileDecision(PayerProfile.ERRATIC, "erratic", {"spread": r(f["iqr_delay"])})
     if f["median_delay"] > SLOW_MEDIAN:
-        return ProfileDecision(PayerProfile.SLOW_STEADY, f"usually paid {f['median_delay']:.0f} days late")
-    return ProfileDecision(PayerProfile.PROMPT, f"usually paid {f['median_delay']:.0f} days from the due date")
+        return ProfileDecision(PayerProfile.SLOW_STEADY, "slow", {"median": r(f["median_delay"])})
+    return ProfileDecision(PayerProfile.PROMPT, "prompt", {"median": r(f["median_delay"])})

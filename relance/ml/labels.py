@@ -84,3 +84,25 @@ def describe(reason: Reason) -> str:
         "usual": value_text(reason.feature, reason.reference),
         "effect": effect,
     }
+
+
+RULES = {
+    "defaulting": gettext_lazy("an invoice %(overdue)s days overdue and no payment for %(silence)s days"),
+    "defaulting_never": gettext_lazy("an invoice %(overdue)s days overdue and no payment ever"),
+    "thin": gettext_lazy("only %(paid)s invoices paid so far"),
+    "deteriorating": gettext_lazy("last six payments %(recent)s days late, %(jump)s days later than before"),
+    "erratic": gettext_lazy("usual delays spread over %(spread)s days"),
+    "slow": gettext_lazy("usually paid %(median)s days late"),
+    "prompt": gettext_lazy("usually paid %(median)s days from the due date"),
+}
+
+
+def rule_text(key: str, params: dict[str, int]) -> str:
+    """The payer-profile rule in the active language ('' for an unknown key)."""
+    template = RULES.get(key)
+    if template is None:
+        return ""
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return ""

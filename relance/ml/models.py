@@ -77,6 +77,8 @@ class PayerFeatures(models.Model):
     as_of = models.DateField(_("computed on"))
     profile = models.CharField(_("payer profile"), max_length=20, choices=PayerProfile.choices, blank=True)
     rule = models.CharField(_("rule"), max_length=200, blank=True)
+    rule_key = models.CharField(_("rule key"), max_length=30, blank=True)
+    rule_params = models.JSONField(_("rule parameters"), default=dict)
     features = models.JSONField(_("features"), default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 

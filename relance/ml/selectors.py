@@ -90,6 +90,8 @@ class PayerProfileView:
     rule: str
     as_of: dt.date
     features: dict[str, float]
+    rule_key: str = ""
+    rule_params: dict[str, int] | None = None
 
 
 def payer_profile(customer_id: int, *, user: Any = None) -> PayerProfileView | None:
@@ -114,7 +116,9 @@ def payer_profiles(customer_ids: Iterable[int]) -> dict[int, PayerProfileView]:
 
 
 def _profile(row: PayerFeatures) -> PayerProfileView:
-    return PayerProfileView(row.customer_id, row.profile, row.rule, row.as_of, dict(row.features))
+    return PayerProfileView(
+        row.customer_id, row.profile, row.rule, row.as_of, dict(row.features), row.rule_key, dict(row.rule_params)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +139,7 @@ def customer_section(user: Any, customer_id: int, *, limit: int = PAGE_LIMIT) ->
     """What the customer page shows: the payer profile and the open invoices most likely to be paid late."""
     from relance.ledger.models import Document
 
-    from .labels import describe
+    from .labels import describe, rule_text
 
     preds = sorted(
         customer_predictions(user, customer_id).values(),
@@ -159,8 +163,10 @@ def customer_section(user: Any, customer_id: int, *, limit: int = PAGE_LIMIT) ->
         for p in shown
         if p.document_id in docs
     ]
+    profile = payer_profile(customer_id, user=user)
     return {
-        "profile": payer_profile(customer_id, user=user),
+        "profile": profile,
+        "profile_rule": rule_text(profile.rule_key, profile.rule_params or {}) if profile else "",
         "predictions": rows,
         "prediction_count": len(preds),
         "late_days": shown[0].late_threshold_days if shown else None,

@@ -229,6 +229,8 @@ def profiles_refresh(*, company: Company, as_of: dt.date, actor: Any = None) -> 
                     as_of=as_of,
                     profile=d.profile,
                     rule=d.rule[:200],
+                    rule_key=d.rule_key,
+                    rule_params=d.params,
                     features={k: round(v, 3) for k, v in f.items()},
                 )
                 for pk, (d, f) in decisions.items()

@@ -24,7 +24,8 @@ TODAY = dt.date(2026, 6, 30)
 def predicted(world):
     """Each world customer paid 20 invoices about 25 days late; the daily cycle has run."""
     for customer in world.customers.values():
-        invoices(customer, monthly(dt.date(2025, 10, 1), 20, lambda i: 22 + i % 7))  # the last four are paid after TODAY
+        # the last four are paid after TODAY: unknown on TODAY
+        invoices(customer, monthly(dt.date(2025, 10, 1), 20, lambda i: 22 + i % 7))
     services.daily_cycle(as_of=TODAY, actor="test")
     return world
 
@@ -50,7 +51,7 @@ def test_each_user_reads_the_predictions_and_profiles_of_their_customers_only(pr
             assert body["prob_late"] == 1.0 and body["late_threshold_days"] == 30
             assert "customer mean of 16 past delays" in body["fallback_reason"]
             assert r2.status_code == 200
-            assert r2.json()["profile"] == "slow_steady" and r2.json()["features"]["n_settled"] == 16.0  # four are paid after today: unknown yet
+            assert r2.json()["profile"] == "slow_steady" and r2.json()["features"]["n_settled"] == 16.0
         else:
             assert_problem(r1, 404, NOT_FOUND)
             assert_problem(r2, 404, NOT_FOUND)

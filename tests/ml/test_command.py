@@ -25,8 +25,21 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def write_csv(path, rows, header=("customer_ref", "number", "issue_date", "due_date", "currency", "amount",
-                                  "paid_date", "disputed", "comment")):
+def write_csv(
+    path,
+    rows,
+    header=(
+        "customer_ref",
+        "number",
+        "issue_date",
+        "due_date",
+        "currency",
+        "amount",
+        "paid_date",
+        "disputed",
+        "comment",
+    ),
+):
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
@@ -45,17 +58,35 @@ def synthetic_rows(seed=7, customers=12, per_customer=25):
             issue = start + dt.timedelta(days=14 * i + rng.randint(0, 6))
             due = issue + dt.timedelta(days=30)
             delay = [rng.randint(-3, 3), rng.randint(15, 30), rng.choice([0, 5, 45, 90])][habit]
-            rows.append((f"C{c:02d}", f"F{c:02d}-{i:03d}", issue.isoformat(), due.isoformat(), "EUR",
-                         f"{rng.randint(100, 5000)}.00", (due + dt.timedelta(days=delay)).isoformat(),
-                         "1" if habit == 2 and i % 7 == 0 else "0", "ignored"))
+            rows.append(
+                (
+                    f"C{c:02d}",
+                    f"F{c:02d}-{i:03d}",
+                    issue.isoformat(),
+                    due.isoformat(),
+                    "EUR",
+                    f"{rng.randint(100, 5000)}.00",
+                    (due + dt.timedelta(days=delay)).isoformat(),
+                    "1" if habit == 2 and i % 7 == 0 else "0",
+                    "ignored",
+                )
+            )
     return rows
 
 
 def test_evaluate_on_a_csv_file_prints_the_figures_and_beats_the_due_date(tmp_path):
     path = write_csv(tmp_path / "invoices.csv", synthetic_rows())
     result = json.loads(run("evaluate", "--input", str(path), "--json"))
-    for key in ("mae_days", "auc_late", "calibration", "baseline_due_date_mae", "baseline_customer_mean_mae",
-                "baseline_customer_mean_auc", "n_test", "n_train"):
+    for key in (
+        "mae_days",
+        "auc_late",
+        "calibration",
+        "baseline_due_date_mae",
+        "baseline_customer_mean_mae",
+        "baseline_customer_mean_auc",
+        "n_test",
+        "n_train",
+    ):
         assert key in result
     assert result["n_test"] == 60 and result["n_train"] == 240  # the last 20% by issue date
     assert result["mae_days"] < result["baseline_due_date_mae"]
@@ -64,8 +95,9 @@ def test_evaluate_on_a_csv_file_prints_the_figures_and_beats_the_due_date(tmp_pa
 
 
 def test_auc_is_null_when_no_test_invoice_is_late(tmp_path):
-    rows = [r[:6] + ((dt.date.fromisoformat(r[3]) + dt.timedelta(days=2)).isoformat(), "0", "")
-            for r in synthetic_rows()]
+    rows = [
+        r[:6] + ((dt.date.fromisoformat(r[3]) + dt.timedelta(days=2)).isoformat(), "0", "") for r in synthetic_rows()
+    ]
     path = write_csv(tmp_path / "prompt.csv", rows)
     result = json.loads(run("evaluate", "--input", str(path), "--json"))
     assert result["auc_late"] is None and result["late_rate_test"] == 0.0
