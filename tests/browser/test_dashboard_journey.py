@@ -30,7 +30,7 @@ def drawn_bars(page, testid: str) -> int:
         page.get_by_test_id(testid)
         .locator("rect.bar")
         .evaluate_all(
-            "rects => rects.filter(r => r.getBoundingClientRect().height > 0 && r.getBoundingClientRect().width > 0).length"
+            "rs => rs.filter(r => { const b = r.getBoundingClientRect(); return b.height > 0 && b.width > 0; }).length"
         )
     )
 
