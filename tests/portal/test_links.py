@@ -141,3 +141,17 @@ def test_the_portal_page_opens_with_a_valid_link_and_is_neutral_otherwise(client
     assert revoked.status_code == wrong.status_code == 404
     assert "Visible Customer SAS" not in revoked.content.decode()
     assert revoked.content == wrong.content
+
+
+def test_the_cli_lists_a_customers_links_without_their_urls():
+    customer = CustomerFactory(reference="LST")
+    ContactFactory(customer=customer, email="ap@lst.example")
+    first = services.portal_link(customer=customer)
+    services.portal_link(customer=customer)
+    services.link_revoke(actor="test", token=_token(first))
+    out = StringIO()
+    call_command("portal", "list", "--customer", "LST", "--json", stdout=out)
+    rows = json.loads(out.getvalue())
+    assert [r["status"] for r in rows] == ["revoked", "valid"]
+    assert rows[0]["contact"] == "ap@lst.example"
+    assert _token(first) not in out.getvalue() and _token(first).split(".")[0] not in out.getvalue()

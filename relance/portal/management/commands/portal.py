@@ -2,9 +2,9 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from relance.core import errors
+from relance.core import clock, errors
 from relance.core.management.base import CLI_ACTOR, RelanceCommand
-from relance.portal import services
+from relance.portal import domain, services
 
 UNKNOWN_CONTACT = "Customer {customer} has no contact with e-mail {email!r}."
 
@@ -17,12 +17,16 @@ class Command(RelanceCommand):
     )
 
     def add_options(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{link,revoke}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{link,list,revoke}")
         link = sub.add_parser("link", help="Create and print a portal link for a customer's main AP contact.")
         link.add_argument("--customer", required=True, metavar="REF", help="The customer's reference.")
         link.add_argument("--company", default="", metavar="CODE", help="The company (when REF is in several).")
         link.add_argument("--contact", default="", metavar="EMAIL", help="Another contact of the customer.")
         link.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        lst = sub.add_parser("list", help="List a customer's links (prefix, contact, dates, status; never the URL).")
+        lst.add_argument("--customer", required=True, metavar="REF")
+        lst.add_argument("--company", default="", metavar="CODE")
+        lst.add_argument("--json", action="store_true", help="Print the result as JSON.")
         revoke = sub.add_parser("revoke", help="Revoke every link of a customer, or one link (--link URL).")
         revoke.add_argument("--customer", default="", metavar="REF")
         revoke.add_argument("--company", default="", metavar="CODE")
@@ -50,6 +54,24 @@ class Command(RelanceCommand):
                 "contact": link.contact.email if link.contact else None,
                 "expires_at": link.expires_at,
             }
+        if options["action"] == "list":
+            assert customer is not None
+            now = clock.now()
+            rows = [
+                {
+                    "prefix": link.prefix,
+                    "contact": link.contact.email if link.contact else None,
+                    "created_at": link.created_at,
+                    "expires_at": link.expires_at,
+                    "last_used_at": link.last_used_at,
+                    "uses": link.uses,
+                    "status": domain.link_state(expires_at=link.expires_at, revoked_at=link.revoked_at, now=now).value,
+                }
+                for link in customer.portal_links.select_related("contact").order_by("created_at", "id")
+            ]
+            for r in rows:
+                self.say(f"{r['prefix']}…  {r['contact'] or '-':<32} until {r['expires_at']:%Y-%m-%d}  {r['status']}")
+            return rows
         n = services.link_revoke(actor=CLI_ACTOR, customer=customer, token=options["link"])
         self.say(f"{n} link(s) revoked.")
         return {"revoked": n}
