@@ -1,5 +1,6 @@
-"""The customer's accountant follows the link of a reminder on a phone: pays one invoice online through the test
-provider, promises to pay another, disputes a third with a PDF; then the collector sees all of it."""
+"""The customer's accountant follows the link of an actual reminder e-mail (sent by the daily cycle) on a
+phone: pays one invoice online through the test provider, promises to pay another, disputes a third with a PDF;
+then the collector sees all of it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from relance.alerts.models import Alert
+from relance.collections import cycle
 from relance.collections.models import Dispute, Promise
 from relance.ledger.models import Document
 from relance.orgs.models import BankAccount
 from relance.portal import services
 from relance.portal.models import PaymentSession, SessionStatus
-from tests.conftest import PASSWORD
-from tests.factories import ContactFactory, DocumentFactory
+from tests.conftest import PASSWORD, TODAY
+from tests.factories import ContactFactory, CustomerFactory, DocumentFactory
 
 from .helpers import login
 
@@ -27,17 +30,28 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def reminded(world, live_server, settings):
-    """Atelier Paris (collector alice) with three open invoices and the link its reminder carries."""
-    settings.RELANCE_BASE_URL = live_server.url  # the test provider's webhook goes back to this server over HTTP
+def acme(world, live_server, settings):
+    """Acme (collector alice) with three invoices 1 to 3 days late, and a bank account to pay into."""
+    settings.RELANCE_BASE_URL = live_server.url  # links, and the test provider's webhook, point at this server
     BankAccount.objects.create(company=world.fr, iban="FR7630006000011234567890189", bic="AGRIFRPP", currency="EUR")
-    customer = world.customers["c_par_alice"]
-    ContactFactory(customer=customer, email="compta@atelier.example", name="Compta Atelier", language="fr")
-    for number, amount, due in (("WEB-001", "480.00", dt.date(2026, 5, 10)), ("WEB-002", "1250.00",
-                                dt.date(2026, 6, 10)), ("WEB-003", "99.90", dt.date(2026, 7, 10))):  # fmt: skip
+    customer = CustomerFactory(company=world.fr, reference="ACME", name="Acme SARL", language="fr",
+                               collector=world.users["collector_alice"])  # fmt: skip
+    ContactFactory(customer=customer, email="compta@acme.example", name="Compta Acme", language="fr")
+    for number, amount, late in (("WEB-001", "480.00", 3), ("WEB-002", "1250.00", 2), ("WEB-003", "99.90", 1)):
+        due = TODAY - dt.timedelta(days=late)
         DocumentFactory(customer=customer, number=number, amount=Decimal(amount), tax_amount=Decimal("0"),
                         issue_date=due - dt.timedelta(days=30), due_date=due)  # fmt: skip
-    return customer, services.portal_link(customer=customer)
+    return customer
+
+
+@pytest.fixture
+def reminded(acme, live_server):
+    """The daily cycle sends Acme its first reminder; the link is taken from that e-mail."""
+    cycle.cycle_run(as_of=TODAY)
+    (reminder,) = [m for m in mail.outbox if "compta@acme.example" in m.to]
+    text = reminder.body + "".join(alt for alt, _ in getattr(reminder, "alternatives", []))
+    url = re.search(re.escape(live_server.url) + r"/p/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+/", text).group(0)
+    return acme, url
 
 
 def test_a_customer_pays_promises_and_disputes_from_the_reminder_link_and_the_collector_sees_it(
@@ -52,10 +66,10 @@ def test_a_customer_pays_promises_and_disputes_from_the_reminder_link_and_the_co
     # Given the link of the reminder, opened on a phone: the invoices, in the contact's French
     page.goto(url)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Factures ouvertes de Atelier Paris")
-    for number in ("WEB-001", "WEB-002", "WEB-003", "INV-PAR001"):
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Factures ouvertes de Acme SARL")
+    for number in ("WEB-001", "WEB-002", "WEB-003"):
         expect(page.locator("main")).to_contain_text(number)
-    expect(page.locator("main")).not_to_contain_text("INV-LYO001")  # another customer's invoice
+    expect(page.locator("main")).not_to_contain_text("INV-PAR001")  # another customer's invoice
     screenshot(page, "portal-01-invoices-phone")
 
     # When the accountant switches to English, ticks WEB-001 and pays
@@ -122,15 +136,15 @@ def test_a_customer_pays_promises_and_disputes_from_the_reminder_link_and_the_co
     activity = staff.get_by_test_id("portal-activity")
     for kind in ("portal_payment", "promise_made", "dispute_opened", "portal_visit"):
         expect(activity).to_contain_text(kind)
-    expect(activity).to_contain_text("portal:compta@atelier.example")
+    expect(activity).to_contain_text("portal:compta@acme.example")
     expect(staff.get_by_test_id("portal")).to_contain_text("delivery-note.pdf")
     expect(staff.get_by_test_id("open-items")).not_to_contain_text("WEB-001")
     screenshot(staff, "portal-06-collector")
     desk.close()
 
 
-def test_a_revoked_link_shows_the_neutral_page_in_the_browser(browser, live_server, reminded):
-    customer, url = reminded
+def test_a_revoked_link_shows_the_neutral_page_in_the_browser(browser, live_server, acme):
+    customer, url = acme, services.portal_link(customer=acme)
     services.link_revoke(actor="test", customer=customer)
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
@@ -139,5 +153,5 @@ def test_a_revoked_link_shows_the_neutral_page_in_the_browser(browser, live_serv
     expect(page.get_by_role("heading", level=1)).to_have_text(
         re.compile("This link is not valid|Ce lien n'est pas valide")
     )
-    expect(page.locator("body")).not_to_contain_text("Atelier")
+    expect(page.locator("body")).not_to_contain_text("Acme")
     context.close()
