@@ -273,6 +273,13 @@ class CustomerOut(Schema):
     sales_rep: UserRef | None
     payer_profile: PayerProfile | None = Field(description="How the customer pays, from history; null until known.")
     risk_class: RiskClass | None = Field(description="A (lowest risk) to E, X in insolvency; null until scored.")
+    score: int | None = Field(description="Solvency score 0 (worst) to 100; null until scored. docs/risk.md.")
+    score_reasons: list[str] = Field(description="What drove the score, worst first, in words.")
+    credit_limit_recommended: Amount | None = Field(description="Recommended credit limit (company currency).")
+    credit_limit_granted: Amount | None = Field(description="Granted credit limit while valid; null if none.")
+    exposure: Amount = Field(description="Open receivables + open orders - deposits, in the company currency.")
+    credit_currency: CurrencyCode = Field(description="The company's currency: limits and exposure are in it.")
+    blocked: bool = Field(description="No new credit (the credit check answers block).")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -287,6 +294,42 @@ class CustomerOut(Schema):
     @staticmethod
     def resolve_agency(obj: Any) -> str | None:
         return obj.agency.code if obj.agency_id else None
+
+    @staticmethod
+    def resolve_score(obj: Any) -> int | None:
+        return _credit(obj).score
+
+    @staticmethod
+    def resolve_score_reasons(obj: Any) -> list[str]:
+        return _credit(obj).reasons
+
+    @staticmethod
+    def resolve_credit_limit_recommended(obj: Any) -> str | None:
+        value = _credit(obj).recommended
+        return None if value is None else money(value, obj.company.currency)
+
+    @staticmethod
+    def resolve_credit_limit_granted(obj: Any) -> str | None:
+        value = _credit(obj).granted
+        return None if value is None else money(value, obj.company.currency)
+
+    @staticmethod
+    def resolve_exposure(obj: Any) -> str:
+        return money(_credit(obj).exposure.total, obj.company.currency)
+
+    @staticmethod
+    def resolve_credit_currency(obj: Any) -> str:
+        return obj.company.currency
+
+    @staticmethod
+    def resolve_blocked(obj: Any) -> bool:
+        return _credit(obj).blocked
+
+
+def _credit(customer: Any) -> Any:
+    from relance.risk.selectors import credit_summary
+
+    return credit_summary(customer)
 
 
 class CustomerDetailOut(CustomerOut):

@@ -17,7 +17,19 @@ from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
-from .routers import analytics, bulk, customers, documents, exports, lifecycle, me, payments, predictions, webhooks
+from .routers import (
+    analytics,
+    bulk,
+    customers,
+    documents,
+    exports,
+    lifecycle,
+    me,
+    payments,
+    predictions,
+    risk,
+    webhooks,
+)
 
 DESCRIPTION = """
 The receivables of the caller's scope: customers, invoices and credit notes, payments.
@@ -111,3 +123,4 @@ api.add_router("", lifecycle.router)
 api.add_router("", exports.router)
 api.add_router("", analytics.router)
 api.add_router("", predictions.router)
+api.add_router("", risk.router)

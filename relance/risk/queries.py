@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, F, FloatField, Func, IntegerField, Min, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, FloatField, Func, IntegerField, Min, Q, Sum, Value, When
 from django.db.models.functions import Greatest
 
 from relance.core.money import quantize
@@ -27,6 +27,7 @@ from . import domain
 from .models import CustomerRisk, ExternalScore, FinancialStatement, LegalEvent, Order, OrderStatus
 
 D0 = Decimal(0)
+MONEY = DecimalField(max_digits=18, decimal_places=3)
 
 
 class DaysBetween(Func):
@@ -285,36 +286,34 @@ def exposures(customers: dict[int, str], *, as_of: dt.date, cache: RateCache | N
     cache = cache or RateCache(as_of)
     ids = list(customers)
     parts: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"receivables": D0, "orders": D0, "deposits": D0})
+    signed = Case(
+        When(type=DocumentType.CREDIT_NOTE, then=-F("open_amount")), default=F("open_amount"), output_field=MONEY
+    )
     docs = (
         Document.objects.filter(customer_id__in=ids, open_amount__gt=0)
-        .values("customer_id", "currency", "type")
-        .annotate(total=Sum("open_amount"))
+        .values("customer_id", "currency")
+        .annotate(part=Value("receivables"), total=Sum(signed))
         .order_by()
     )
-    for r in docs:
-        sign = -1 if r["type"] == DocumentType.CREDIT_NOTE else 1
-        value = cache.convert(quantize(_dec(r["total"]), r["currency"]), r["currency"], customers[r["customer_id"]])
-        parts[r["customer_id"]]["receivables"] += sign * value
     orders = (
         Order.objects.filter(customer_id__in=ids, status=OrderStatus.OPEN)
         .values("customer_id", "currency")
-        .annotate(total=Sum("amount"))
+        .annotate(part=Value("orders"), total=Sum("amount", output_field=MONEY))
         .order_by()
     )
-    for r in orders:
-        value = cache.convert(quantize(_dec(r["total"]), r["currency"]), r["currency"], customers[r["customer_id"]])
-        parts[r["customer_id"]]["orders"] += value
     deposits = (
         Payment.objects.filter(
             customer_id__in=ids, kind=PaymentKind.DEPOSIT, unallocated_amount__gt=0, returned_on__isnull=True
         )
         .values("customer_id", "currency")
-        .annotate(total=Sum("unallocated_amount"))
+        .annotate(part=Value("deposits"), total=Sum("unallocated_amount", output_field=MONEY))
         .order_by()
     )
-    for r in deposits:
-        value = cache.convert(quantize(_dec(r["total"]), r["currency"]), r["currency"], customers[r["customer_id"]])
-        parts[r["customer_id"]]["deposits"] += value
+    if ids:
+        for r in docs.union(orders, deposits, all=True):  # one query
+            target = customers[r["customer_id"]]
+            value = cache.convert(quantize(_dec(r["total"]), r["currency"]), r["currency"], target)
+            parts[r["customer_id"]][r["part"]] += value
     return {
         cid: Exposure(
             quantize(parts[cid]["receivables"], cur),

@@ -14,6 +14,7 @@ from relance.api.schemas import CustomerDetailOut, CustomerOut, CustomerQuery
 from relance.core import clock
 from relance.ledger import selectors
 from relance.ledger.models import Customer
+from relance.risk.selectors import with_credit
 
 from ._common import reject_unknown_params, stable
 
@@ -32,12 +33,12 @@ def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> Query
     user = actor(request)
     wanted = filters.to_filters()
     if filters.overdue:
-        return stable(selectors.customers(user, replace(wanted, overdue=True), as_of=clock.today()))
+        return with_credit(stable(selectors.customers(user, replace(wanted, overdue=True), as_of=clock.today())))
     customers = selectors.customers(user, wanted)
     if filters.overdue is False:
         overdue = selectors.customers(user, selectors.CustomerFilters(overdue=True), as_of=clock.today())
         customers = customers.exclude(pk__in=overdue.values("pk"))
-    return stable(customers)
+    return with_credit(stable(customers))
 
 
 @router.get(

@@ -1,0 +1,1 @@
+from tests.api.conftest import anonymous, api_as  # noqa: F401 - the API tests' fixtures, for the risk endpoints
