@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from relance.core.scheduler import daily
+from relance.core.scheduler import daily, frequent
 
 
 @daily("collections_promises")
@@ -26,3 +26,19 @@ def dunning_cycle(as_of: dt.date) -> dict[str, Any]:
     for a in result.actions:
         statuses[a["status"]] = statuses.get(a["status"], 0) + 1
     return {"actions": statuses, "held_companies": result.held_companies, "resumed": result.resumed}
+
+
+@frequent("collections_mail")
+def mail_poll() -> dict[str, Any]:
+    """Read the collections mailbox (only when RELANCE_IMAP_HOST is set)."""
+    from django.conf import settings
+
+    if not settings.RELANCE_IMAP_HOST:
+        return {}
+    from . import replies
+
+    box = replies.ImapMailbox()
+    try:
+        return replies.poll(box)
+    finally:
+        box.close()

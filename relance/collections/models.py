@@ -418,3 +418,27 @@ class ReferenceRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.date} {self.rate}%"
+
+
+class Provision(models.Model):
+    """A provision for a doubtful debt (excluding tax), as set on ``date``; the latest row per document is in force.
+
+    Rows are never changed: a new rate is a new row (``previous_amount`` gives the movement to book).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    rate = models.DecimalField(max_digits=5, decimal_places=4)
+    amount = models.DecimalField(max_digits=18, decimal_places=3)
+    previous_amount = models.DecimalField(max_digits=18, decimal_places=3, default=0)
+    currency = models.CharField(max_length=3)
+    date = models.DateField()
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"Provision {self.amount} {self.currency} on document {self.document_id}"

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from relance.channels import mail, pdf, sms
 from relance.core import audit, clock
+from relance.core.money import quantize
 from relance.ledger.models import Customer, Document
 
 from . import activity as kinds
@@ -308,7 +309,8 @@ def send_sms(action: DunningAction, as_of: dt.date) -> tuple[str, str]:
     if not _claim(action):
         return action.status, "claimed elsewhere"
     text = (
-        f"{customer.company.name}: {len(action.numbers)} invoice(s), {action.amount} {action.currency} "
+        f"{customer.company.name}: {len(action.numbers)} invoice(s), {quantize(action.amount, action.currency)} "
+        f"{action.currency} "
         f"overdue. Ref {action.reference}"
     )
     provider_id = gw.send(to=phone, text=text, reference=action.reference)

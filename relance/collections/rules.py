@@ -13,7 +13,7 @@ from . import domain, rulebook
 from .models import CollectionSettings, RulebookVersion
 
 MANAGE = "manage_reference_data"
-_cache: dict[int, domain.Rulebook] = {}
+_cache: dict[str, domain.Rulebook] = {}  # by text: a version number may name another text in another database
 
 
 def active_version() -> RulebookVersion | None:
@@ -25,9 +25,9 @@ def active_rulebook() -> tuple[domain.Rulebook, int]:
     row = active_version()
     if row is None:
         return rulebook.parse(rulebook.default_text(), source="default_scenarios.yaml"), 0
-    if row.version not in _cache:
-        _cache[row.version] = rulebook.parse(row.text, source=f"scenarios v{row.version}")
-    return _cache[row.version], row.version
+    if row.text not in _cache:
+        _cache[row.text] = rulebook.parse(row.text, source=f"scenarios v{row.version}")
+    return _cache[row.text], row.version
 
 
 @transaction.atomic

@@ -45,3 +45,110 @@ def activities(user: Any, *, customer_id: int | None = None) -> QuerySet[Activit
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     return qs
+
+
+def tasks(user: Any, *, assignee: Any = None, customer_id: int | None = None, status: str = "open") -> QuerySet:
+    from .models import Task
+
+    qs = scope.restrict(user, Task.objects.all()).select_related("customer", "assignee", "action")
+    if assignee is not None:
+        qs = qs.filter(assignee=assignee)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("due_on", "id")
+
+
+def actions(user: Any, *, customer_id: int | None = None, channel: str = "", status: str = "") -> QuerySet:
+    from .models import DunningAction
+
+    qs = scope.restrict(user, DunningAction.objects.all()).select_related("customer", "company")
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if channel:
+        qs = qs.filter(channel__in=channel.split(","))
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def action(user: Any, pk: Any) -> Any:
+    from .models import DunningAction
+
+    return scope.get_visible(user, DunningAction.objects.select_related("customer", "company"), pk=pk)
+
+
+def replies(user: Any, *, customer_id: int | None = None, pending: bool = False) -> QuerySet:
+    from .models import Reply
+
+    qs = scope.restrict(user, Reply.objects.all()).select_related("customer", "action", "handled_by")
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if pending:
+        qs = qs.filter(handled_at__isnull=True)
+    return qs
+
+
+def worklist(user: Any, *, as_of: Any, collector: Any = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The customers to work on, highest expected gain first, each with the reason for its rank.
+
+    Overdue invoices in an open dispute or covered by an open promise are left out (they are held).
+    Amounts in other currencies are compared through the ECB rate of the day (as is when no rate is loaded).
+    """
+    from decimal import Decimal
+
+    from django.db.models import Min, Sum
+
+    from relance.core.money import from_db
+    from relance.ledger import rates
+    from relance.ledger.models import Customer, Document
+
+    from . import domain
+
+    docs = scope.restrict(user, Document.objects.filter(type="invoice", open_amount__gt=0, due_date__lt=as_of))
+    if collector is not None:
+        docs = docs.filter(customer__collector=collector)
+    docs = docs.exclude(disputes__status=DisputeStatus.OPEN).exclude(promises__status=PromiseStatus.OPEN)
+    rows = docs.values("customer_id", "currency").annotate(total=Sum("open_amount"), oldest=Min("due_date"))
+    info = {
+        c["pk"]: c
+        for c in Customer.objects.filter(pk__in={r["customer_id"] for r in rows}).values(
+            "pk", "reference", "name", "risk_class", "company__code", "company__currency", "collector__email"
+        )
+    }
+    weights: dict[str, Decimal] = {}
+
+    def weight(currency: str) -> Decimal:
+        if currency not in weights:
+            try:
+                weights[currency] = Decimal(1) / rates.rate_on(currency, as_of)
+            except rates.RateMissing:
+                weights[currency] = Decimal(1)
+        return weights[currency]
+
+    items = [
+        domain.WorkItem(
+            customer_id=r["customer_id"],
+            currency=r["currency"],
+            overdue=from_db(r["total"], r["currency"]),
+            oldest_days=(as_of - r["oldest"]).days,
+            risk_class=info[r["customer_id"]]["risk_class"],
+            weight=weight(r["currency"]),
+        )
+        for r in rows
+    ]
+    out = []
+    for n, ranked in enumerate(domain.rank(items)[:limit], start=1):
+        c = info[ranked.item.customer_id]
+        out.append(
+            {
+                "rank": n,
+                "customer": c,
+                "item": ranked.item,
+                "gain": ranked.gain,
+                "probability": ranked.probability,
+                "age_factor": ranked.age_factor,
+            }
+        )
+    return out

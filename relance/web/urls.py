@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, cashapp, customers, dashboard, documents, home, portal, transfer
+from .views import auth, cashapp, collections, customers, dashboard, documents, home, portal, transfer
 
 app_name = "web"
 urlpatterns = [
@@ -23,4 +23,17 @@ urlpatterns = [
     path("portal/attachments/<int:pk>/", portal.portal_attachment, name="portal_attachment"),
     path("dashboard/exports/<str:kind>.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
     path("customers/<int:pk>/statement.<str:fmt>", dashboard.customer_statement, name="customer_statement"),
+    path("collections/", collections.worklist, name="collections_worklist"),
+    path("collections/customers/<int:pk>/call/", collections.call_form, name="collections_call"),
+    path("collections/customers/<int:pk>/interest/", collections.interest_statement, name="collections_interest"),
+    path("collections/tasks/<int:pk>/done/", collections.task_done, name="collections_task_done"),
+    path("collections/disputes/", collections.dispute_list, name="collections_disputes"),
+    path("collections/disputes/<int:pk>/resolve/", collections.dispute_resolve, name="collections_dispute_resolve"),
+    path("collections/promises/", collections.promise_list, name="collections_promises"),
+    path("collections/promises/<int:pk>/cancel/", collections.promise_cancel, name="collections_promise_cancel"),
+    path("collections/actions/", collections.action_list, name="collections_actions"),
+    path("collections/actions/<int:pk>/file/", collections.action_file, name="collections_action_file"),
+    path("collections/replies/", collections.reply_list, name="collections_replies"),
+    path("collections/replies/<int:pk>/", collections.reply_update, name="collections_reply_update"),
+    path("collections/scenarios/", collections.scenarios, name="collections_scenarios"),
 ]

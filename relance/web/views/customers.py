@@ -20,6 +20,7 @@ from relance.portal import selectors as portal_selectors
 from relance.web import queries
 from relance.web.forms import SORT_CUSTOMERS, CustomerFilterForm
 
+from .collections import customer_section as collections_section
 from .common import label_disputes, paginate, visible_or_404
 
 OPEN_ITEMS_LIMIT = 500
@@ -139,5 +140,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "portal": portal_selectors.for_staff(user, customer),
             "analytics": customer_analytics.panel(user, customer, as_of=as_of),
             "ml": ml_selectors.customer_section(user, customer.pk),
+            "collections": collections_section(user, customer),
         },
     )
