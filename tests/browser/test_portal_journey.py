@@ -140,6 +140,12 @@ def test_a_customer_pays_promises_and_disputes_from_the_reminder_link_and_the_co
     expect(staff.get_by_test_id("portal")).to_contain_text("delivery-note.pdf")
     expect(staff.get_by_test_id("open-items")).not_to_contain_text("WEB-001")
     screenshot(staff, "portal-06-collector")
+    # and in her collections pages: the dispute and the promise made on the portal
+    staff.goto("/collections/disputes/")
+    expect(staff.locator("main")).to_contain_text("WEB-003")
+    staff.goto("/collections/promises/")
+    expect(staff.locator("main")).to_contain_text("WEB-002")
+    screenshot(staff, "portal-07-collector-promises")
     desk.close()
 
 
