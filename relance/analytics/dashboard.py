@@ -223,7 +223,7 @@ def totals_from_cells(cells: Sequence[dict[str, Any]], by: str | None = None) ->
     acc: dict[tuple, dict[str, Any]] = {}
     for r in cells:
         key = (r[field_] if field_ else None, r["currency"])
-        a = acc.setdefault(key, defaultdict(Decimal))
+        a = acc.setdefault(key, defaultdict(int))
         for k in ("inv_open", "cn_open", "od_amount", "unapplied", "deposits"):
             a[k] += from_db(r[k], r["currency"])
         for k in ("od_count", "cust_open", "cust_od"):
@@ -254,7 +254,7 @@ def totals_from_cells(cells: Sequence[dict[str, Any]], by: str | None = None) ->
                 key=code,
             )
         )
-    return sorted(out, key=lambda t: (t.key, t.currency))
+    return sorted(out, key=lambda t: (not t.key, t.key, t.currency))  # "no agency" last
 
 
 def overdue_customers(user: Any, *, as_of: dt.date, limit: int) -> list[OverdueCustomer]:
