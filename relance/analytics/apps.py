@@ -15,3 +15,5 @@ class AnalyticsConfig(AppConfig):
         # people) are seen by company- and group-wide scopes only, like the payments they sum
         scope.register("analytics.dailyposition", "")
         scope.register("analytics.dailyflow", "")
+        scope.register("analytics.dailycustomer", "")
+        scope.register("analytics.dailyforecast", "")

@@ -25,7 +25,7 @@ from relance.ledger.models import Customer
 from relance.orgs.models import Agency, Company
 from relance.web.queries import OverdueCustomer, Totals
 
-from . import charts, forecast, report, selectors, sql
+from . import charts, forecast, positions, report, selectors, sql, summaries
 from .aging import _bucket_q
 from .forecast_domain import Forecast
 from .sql import KpiFilters
@@ -84,6 +84,8 @@ def aged_by_customer(
     With ``limit``, the customers with the largest balances (ranked in SQL on their raw sums, so across
     currencies the ranking is approximate; the amounts shown are exact).
     """
+    if tuple(buckets) == tuple(positions.BUCKETS) and summaries.fresh(summaries.POSITION, as_of):
+        return _stored_aged(user, as_of=as_of, filters=filters, currency=currency, limit=limit)
     qs, o = sql.open_documents(sql.documents(user, filters), as_of, clock.today())
     s = sql.signed(o)
     aggs = {
@@ -109,6 +111,37 @@ def aged_by_customer(
              "b": [Decimal(0)] * len(buckets)},
         )  # fmt: skip
         for i in range(len(buckets)):
+            row["b"][i] += conv.one(from_db(r[f"b{i}"], r["currency"]), r["currency"])
+    out = [
+        CustomerAging(cid, a["ref"], a["name"], a["co"], currency, a["b"], sum(a["b"], Decimal(0)))
+        for cid, a in acc.items()
+    ]
+    return sorted(out, key=lambda c: (-c.total, c.reference))
+
+
+def _stored_aged(
+    user: Any, *, as_of: dt.date, filters: KpiFilters, currency: str, limit: int | None
+) -> list[CustomerAging]:
+    qs = positions.stored_customers(user, filters, as_of)
+    ranked = qs.values("customer_id").annotate(t=Sum("total")).order_by("-t", "customer_id")
+    if limit is not None:
+        ranked = ranked[:limit]
+        qs = qs.filter(customer_id__in=[r["customer_id"] for r in ranked])
+    conv = selectors.Converter(currency, as_of)
+    acc: dict[int, dict[str, Any]] = {}
+    names = {
+        c["pk"]: c
+        for c in Customer.objects.filter(pk__in=qs.values("customer_id")).values(
+            "pk", "reference", "name", "company__code"
+        )
+    }
+    for r in qs.values("customer_id", "currency", *(f"b{i}" for i in range(6))):
+        n = names[r["customer_id"]]
+        row = acc.setdefault(
+            r["customer_id"],
+            {"ref": n["reference"], "name": n["name"], "co": n["company__code"], "b": [Decimal(0)] * 6},
+        )
+        for i in range(6):
             row["b"][i] += conv.one(from_db(r[f"b{i}"], r["currency"]), r["currency"])
     out = [
         CustomerAging(cid, a["ref"], a["name"], a["co"], currency, a["b"], sum(a["b"], Decimal(0)))
@@ -260,14 +293,44 @@ def totals_from_cells(cells: Sequence[dict[str, Any]], by: str | None = None) ->
 def overdue_customers(user: Any, *, as_of: dt.date, limit: int) -> list[OverdueCustomer]:
     """Customers with overdue invoices, largest overdue amount first (per currency row), as
     relance.web.queries.overdue_customers gives them; grouped on the open-items index first, names fetched for
-    the rows kept only (the same figures, faster on a large ledger)."""
-    rows = list(
+    the rows kept only (the same figures, faster on a large ledger); from today's summary when it is fresh."""
+    if summaries.fresh(summaries.POSITION, as_of):
+        rows = list(
+            positions.stored_customers(user, KpiFilters(), as_of)
+            .filter(od_amount__gt=0)
+            .values("customer_id", "currency", "od_amount", "od_count", "oldest_due")
+            .order_by("-od_amount", "customer_id")[:limit]
+        )
+        rows = [
+            {"customer_id": r["customer_id"], "currency": r["currency"], "od": r["od_amount"], "n": r["od_count"],
+             "oldest": r["oldest_due"]}
+            for r in rows
+        ]  # fmt: skip
+    else:
+        rows = _live_overdue(user, as_of, limit)
+    return _overdue_rows(rows, as_of)
+
+
+def overdue_customer_count(user: Any, *, as_of: dt.date) -> int:
+    """Customers with an invoice overdue at ``as_of``."""
+    if summaries.fresh(summaries.POSITION, as_of):
+        qs = positions.stored_customers(user, KpiFilters(), as_of).filter(od_amount__gt=0)
+    else:
+        qs = selectors_ledger.documents(user, selectors_ledger.DocumentFilters(overdue=True), as_of=as_of).order_by()
+    return qs.values("customer_id").distinct().count()
+
+
+def _live_overdue(user: Any, as_of: dt.date, limit: int) -> list[dict[str, Any]]:
+    return list(
         selectors_ledger.documents(user, selectors_ledger.DocumentFilters(overdue=True), as_of=as_of)
         .order_by()
         .values("customer_id", "currency")
         .annotate(od=Sum("open_amount"), n=Count("pk"), oldest=Min("due_date"))
         .order_by("-od", "customer_id")[:limit]
     )
+
+
+def _overdue_rows(rows: list[dict[str, Any]], as_of: dt.date) -> list[OverdueCustomer]:
     names = {
         c["pk"]: c
         for c in Customer.objects.filter(pk__in=[r["customer_id"] for r in rows]).values(

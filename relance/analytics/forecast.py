@@ -16,22 +16,27 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, Sum
 
-from relance.core import clock
+from relance.core import clock, scope
+from relance.core.money import from_db
 from relance.core.vocab import DocumentType
 
-from . import extras, forecast_domain, sql
+from . import extras, forecast_domain, positions, sql
 from .forecast_domain import Expected, Forecast, Promised
 from .selectors import Converter, group_currency
 from .services import behaviour_rows
 from .sql import KpiFilters
 
 
-def _promises(user: Any, f: KpiFilters, as_of: dt.date, conv: Converter) -> tuple[list[Promised], Any]:
+def _promises(user: Any, f: KpiFilters, as_of: dt.date, keys: tuple[str, ...]) -> tuple[list[tuple], Any]:
+    """Open promises as (key, currency, Promised in that currency), and the documents they cover."""
     qs = extras.open_promises(user, f, as_of)
     if qs is None:
         return [], None
-    rows = qs.values("currency", "promised_for").annotate(s=Sum("amount")).order_by()
-    promised = [Promised(conv.one(r["s"], r["currency"]), r["promised_for"]) for r in rows]
+    rows = qs.annotate(**positions._doc_cell()).values(*keys, "currency", "promised_for").annotate(s=Sum("amount"))
+    promised = [
+        (tuple(r[k] for k in keys), r["currency"], Promised(from_db(r["s"], r["currency"]), r["promised_for"]))
+        for r in rows.order_by()
+    ]
     covered = qs.model.documents.through.objects.filter(promise__in=qs.values("pk"), document=OuterRef("pk"))
     return promised, covered
 
@@ -48,6 +53,47 @@ def _has_predictions() -> bool:
     return extras.model("ml.InvoicePrediction") is not None
 
 
+def _expected(
+    user: Any,
+    f: KpiFilters,
+    as_of: dt.date,
+    *,
+    keys: tuple[str, ...] = (),
+    delays: dict[int, int] | None = None,
+    use_predictions: bool = True,
+) -> tuple[list[tuple], list[tuple]]:
+    """(key, currency, Expected) of the open invoices and (key, currency, Promised) of the promises, in their own
+    currencies, grouped by ``keys`` (cell fields) besides what the rules need."""
+    promised, covered = _promises(user, f, as_of, keys)
+    qs, o = _open_invoices(user, f, as_of, covered)
+    qs = qs.annotate(**positions._doc_cell())
+    items: list[tuple] = []
+
+    def add(r: dict[str, Any], due: dt.date, delay: int, predicted: dt.date | None = None) -> None:
+        c = r["currency"]
+        items.append((tuple(r[k] for k in keys), c, Expected(from_db(r["s"], c), due, delay, r["risk_class"] or "",
+                                                                 predicted)))  # fmt: skip
+
+    base = (*keys, "currency", "risk_class")
+    if use_predictions and delays is None and _has_predictions():
+        predicted = Q(prediction__isnull=False)
+        ahead = qs.filter(predicted, prediction__expected_payment_date__gt=as_of)
+        for r in ahead.values(*base, "prediction__expected_payment_date").annotate(s=Sum(o)).order_by():
+            day = r["prediction__expected_payment_date"]
+            add(r, day, 0, day)
+        stale = qs.filter(predicted, prediction__expected_payment_date__lte=as_of)
+        for r in stale.values(*base, "due_date").annotate(s=Sum(o)).order_by():
+            add(r, r["due_date"], 0, as_of)
+        qs = qs.filter(prediction__isnull=True)
+    if delays is None:
+        for r in qs.values(*base, "due_date", "customer__behaviour__delay_days").annotate(s=Sum(o)).order_by():
+            add(r, r["due_date"], r["customer__behaviour__delay_days"] or 0)
+    else:
+        for r in qs.values(*base, "customer_id", "due_date").annotate(s=Sum(o)).order_by():
+            add(r, r["due_date"], delays.get(r["customer_id"], 0))
+    return items, promised
+
+
 def cash_forecast(
     user: Any,
     *,
@@ -56,56 +102,76 @@ def cash_forecast(
     currency: str | None = None,
     delays: dict[int, int] | None = None,
     use_predictions: bool = True,
+    use_summary: bool = True,
 ) -> Forecast:
     """Expected receipts of the user's scope after ``as_of`` (default today), in ``currency``.
 
     ``delays`` (customer id → days) replaces the behaviour summary: the back-test passes the delays as of the
-    replayed date (and no predictions, which are today's).
+    replayed date (and no predictions, which are today's). With a fresh summary of ``as_of`` (the cells'
+    forecasts stored by the daily job), the figures are read from it: the rules are linear in the amounts, so the
+    sum of the cells' forecasts, converted, is the forecast of the scope.
     """
     as_of = as_of or clock.today()
     f = filters or KpiFilters()
     conv = Converter((currency or group_currency()).upper(), as_of)
-    promised, covered = _promises(user, f, as_of, conv)
-    qs, o = _open_invoices(user, f, as_of, covered)
-    items: list[Expected] = []
-    if use_predictions and delays is None and _has_predictions():
-        predicted = Q(prediction__isnull=False)
-        ahead = qs.filter(predicted, prediction__expected_payment_date__gt=as_of)
-        for r in (
-            ahead.values("currency", "prediction__expected_payment_date", "customer__risk_class")
-            .annotate(s=Sum(o))
-            .order_by()
-        ):
-            day = r["prediction__expected_payment_date"]
-            items.append(Expected(conv.one(r["s"], r["currency"]), day, 0, r["customer__risk_class"], day))
-        stale = qs.filter(predicted, prediction__expected_payment_date__lte=as_of)
-        for r in stale.values("currency", "due_date", "customer__risk_class").annotate(s=Sum(o)).order_by():
-            items.append(Expected(conv.one(r["s"], r["currency"]), r["due_date"], 0, r["customer__risk_class"], as_of))
-        qs = qs.filter(prediction__isnull=True)
-    if delays is None:
-        rows = qs.values("currency", "due_date", "customer__behaviour__delay_days", "customer__risk_class")
-        rows = rows.annotate(s=Sum(o)).order_by()
-        for r in rows:
-            items.append(
-                Expected(
-                    conv.one(r["s"], r["currency"]),
-                    r["due_date"],
-                    r["customer__behaviour__delay_days"] or 0,
-                    r["customer__risk_class"],
-                )
-            )
-    else:
-        rows = qs.values("customer_id", "currency", "due_date", "customer__risk_class").annotate(s=Sum(o)).order_by()
-        for r in rows:
-            items.append(
-                Expected(
-                    conv.one(r["s"], r["currency"]),
-                    r["due_date"],
-                    delays.get(r["customer_id"], 0),
-                    r["customer__risk_class"],
-                )
-            )
-    return forecast_domain.cash_forecast(items, promised, as_of=as_of)
+    if use_summary and delays is None and use_predictions and not f.customer:
+        from . import summaries
+
+        if summaries.fresh(summaries.FORECAST, as_of):
+            return stored_forecast(user, f, as_of, conv)
+    items, promised = _expected(user, f, as_of, delays=delays, use_predictions=use_predictions)
+    return forecast_domain.cash_forecast(
+        [_converted(e, c, conv) for _k, c, e in items],
+        [Promised(conv.one(p.amount, c), p.promised_for) for _k, c, p in promised],
+        as_of=as_of,
+    )
+
+
+def _converted(e: Expected, currency: str, conv: Converter) -> Expected:
+    return Expected(conv.one(e.amount, currency), e.due_date, e.delay_days, e.risk_class, e.predicted_date)
+
+
+def cell_forecasts(as_of: dt.date) -> dict[tuple, Forecast]:
+    """The forecast of every cell (whole group), in the cell's currency: what the daily summary stores."""
+    items, promised = _expected(scope.SystemActor("system"), KpiFilters(), as_of, keys=positions.CELL)
+    per_cell: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for key, _c, e in items:
+        per_cell[key][0].append(e)
+    for key, _c, p in promised:
+        per_cell[key][1].append(p)
+    return {key: forecast_domain.cash_forecast(i, p, as_of=as_of) for key, (i, p) in per_cell.items()}
+
+
+def stored_forecast(user: Any, f: KpiFilters, as_of: dt.date, conv: Converter) -> Forecast:
+    from .models import DailyForecast
+
+    qs = positions._narrow(scope.restrict(user, DailyForecast.objects.filter(date=as_of)), f)
+    rows = qs.values("period", "index", "first", "last", "currency").annotate(s=Sum("amount")).order_by()
+    weeks: dict[int, list] = {}
+    months: dict[int, list] = {}
+    later = promised = uncertain = Decimal(0)
+    for r in rows:
+        amount = conv.one(_exact(r["s"]), r["currency"])
+        if r["period"] == "week":
+            weeks.setdefault(r["index"], [r["first"], r["last"], Decimal(0)])[2] += amount
+        elif r["period"] == "month":
+            months.setdefault(r["index"], [r["first"], r["last"], Decimal(0)])[2] += amount
+        elif r["period"] == "later":
+            later += amount
+        elif r["period"] == "promised":
+            promised += amount
+        elif r["period"] == "uncertain":
+            uncertain += amount
+    out = Forecast(as_of, later=later, promised=promised, uncertain=uncertain)
+    out.weeks = [tuple(weeks.get(k, [a, b, Decimal(0)])) for k, (a, b) in enumerate(forecast_domain.week_bounds(as_of))]
+    out.months = [
+        tuple(months.get(k, [a, b, Decimal(0)])) for k, (a, b) in enumerate(forecast_domain.month_bounds(as_of))
+    ]
+    return out
+
+
+def _exact(value: Any) -> Decimal:
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value or 0)
 
 
 def receipts(

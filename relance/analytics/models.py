@@ -111,3 +111,37 @@ class SummaryRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.date}"
+
+
+class DailyCustomer(Cell):
+    """One customer's open items at ``date`` in one currency: aged (default buckets b0..b5) and overdue invoices
+    (amount, count, oldest due date). Feeds the dashboard's largest-balances and most-overdue tables."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    b0 = models.DecimalField(**AMOUNT)
+    b1 = models.DecimalField(**AMOUNT)
+    b2 = models.DecimalField(**AMOUNT)
+    b3 = models.DecimalField(**AMOUNT)
+    b4 = models.DecimalField(**AMOUNT)
+    b5 = models.DecimalField(**AMOUNT)
+    total = models.DecimalField(**AMOUNT)
+    od_amount = models.DecimalField(**AMOUNT)
+    od_count = models.PositiveIntegerField()
+    oldest_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "total"]), models.Index(fields=["date", "od_amount"])]
+
+
+class DailyForecast(Cell):
+    """The cash forecast made at ``date`` for one cell, in the cell's currency (unrounded): one row per week
+    (``index`` 0-12), per month (0-5), and the totals ``later``, ``promised`` and ``uncertain``."""
+
+    period = models.CharField(max_length=10)
+    index = models.PositiveSmallIntegerField(default=0)
+    first = models.DateField(null=True, blank=True)
+    last = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=30, decimal_places=6)
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "company"])]

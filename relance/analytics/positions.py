@@ -244,3 +244,34 @@ def _narrow(qs: Any, f: KpiFilters) -> Any:
 
 def cells(rows: Iterable[dict[str, Any]]) -> int:
     return sum(1 for _ in rows)
+
+
+def live_customers(user: Any, f: KpiFilters, as_of: dt.date) -> list[dict[str, Any]]:
+    """Per customer and currency (with its cell): aged open items at ``as_of`` and its overdue invoices."""
+    qs, o = sql.open_documents(sql.documents(user, f), as_of, clock.today())
+    s = sql.signed(o)
+    overdue = INVOICE & Q(due_date__lt=as_of)
+    aggs: dict[str, Any] = {
+        f"b{i}": Sum(Case(When(_bucket_q(b, as_of), then=s), default=sql.ZERO, output_field=AMOUNT))
+        for i, b in enumerate(BUCKETS)
+    }
+    aggs["total"] = Sum(s)
+    aggs["od_amount"] = Sum(o, filter=overdue)
+    out = []
+    for r in (
+        _rows(qs, ("customer_id",))
+        .annotate(**aggs, od_count=Count("pk", filter=overdue), oldest_due=Min("due_date", filter=overdue))
+        .order_by()
+    ):
+        c = r["currency"]
+        row = {k: r[k] for k in (*CELL, "customer_id", "od_count", "oldest_due")}
+        row["risk_class"] = row["risk_class"] or ""
+        row.update({k: from_db(r[k], c) for k in aggs})
+        out.append(row)
+    return out
+
+
+def stored_customers(user: Any, f: KpiFilters, as_of: dt.date) -> Any:
+    from .models import DailyCustomer
+
+    return _narrow(scope.restrict(user, DailyCustomer.objects.filter(date=as_of)), f)

@@ -19,10 +19,10 @@ from relance.core import clock, scope
 from relance.ledger.models import Allocation, Customer, Document, Payment
 
 from . import extras, positions
-from .models import DailyFlow, DailyPosition, SummaryRun
+from .models import DailyCustomer, DailyFlow, DailyForecast, DailyPosition, SummaryRun
 from .sql import KpiFilters
 
-POSITION, FLOW = "position", "flow"
+POSITION, FLOW, FORECAST = "position", "flow", "forecast"
 
 
 def ledger_mark() -> dict[str, Any]:
@@ -72,19 +72,43 @@ def _record(kind: str, day: dt.date, mark: dict[str, Any], began: float) -> None
 
 @transaction.atomic
 def refresh_position(day: dt.date) -> int:
-    """Recompute the positions of every cell at ``day`` from the ledger (idempotent)."""
+    """Recompute the positions of every cell and of every customer at ``day`` from the ledger (idempotent); for
+    today, also the cells' cash forecasts."""
     began, mark = time.perf_counter(), ledger_mark()
-    rows = positions.live_positions(scope.SystemActor("system"), KpiFilters(), day)
+    system = scope.SystemActor("system")
+    rows = positions.live_positions(system, KpiFilters(), day)
+    fields = (*positions.CELL, *positions.MONEY, *positions.COUNTS)
     DailyPosition.objects.filter(date=day).delete()
-    DailyPosition.objects.bulk_create(
-        [
-            DailyPosition(date=day, **{k: r[k] for k in (*positions.CELL, *positions.MONEY, *positions.COUNTS)})
-            for r in rows
-        ],
-        batch_size=2000,
+    DailyPosition.objects.bulk_create([DailyPosition(date=day, **{k: r[k] for k in fields}) for r in rows], 2000)
+    DailyCustomer.objects.filter(date=day).delete()
+    DailyCustomer.objects.bulk_create(
+        [DailyCustomer(date=day, **r) for r in positions.live_customers(system, KpiFilters(), day)], 2000
     )
     _record(POSITION, day, mark, began)
+    if day == clock.today():
+        from .forecast import cell_forecasts
+
+        began = time.perf_counter()
+        DailyForecast.objects.filter(date=day).delete()
+        DailyForecast.objects.bulk_create(
+            [
+                DailyForecast(date=day, **dict(zip(positions.CELL, key, strict=True)), **row)
+                for key, fc in cell_forecasts(day).items()
+                for row in _forecast_rows(fc)
+            ],
+            2000,
+        )
+        _record(FORECAST, day, mark, began)
     return len(rows)
+
+
+def _forecast_rows(fc: Any) -> list[dict[str, Any]]:
+    rows = [{"period": "week", "index": k, "first": a, "last": b, "amount": v} for k, (a, b, v) in enumerate(fc.weeks)]
+    rows += [
+        {"period": "month", "index": k, "first": a, "last": b, "amount": v} for k, (a, b, v) in enumerate(fc.months)
+    ]
+    rows += [{"period": p, "amount": getattr(fc, p)} for p in ("later", "promised", "uncertain")]
+    return rows
 
 
 @transaction.atomic

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from relance.analytics import dashboard, report
 from relance.analytics.sql import KpiFilters
-from relance.core import clock, errors
+from relance.core import clock, errors, scope
 from relance.core.vocab import RiskClass, Role
-from relance.ledger import rates, selectors
+from relance.ledger import rates
+from relance.ledger import selectors as ledger_selectors
+from relance.orgs.models import Agency, Company
 from relance.web import queries
 
 from .common import home_layout
@@ -32,6 +36,27 @@ def dashboard_params(request: HttpRequest) -> tuple[report.Params, str]:
         return report.Params(today, KpiFilters(), None), exc.message
 
 
+def _filter_options(user: Any, board: Any) -> dict[str, Any]:
+    """The filter bar's choices; the currencies come from the dashboard's cells (no scan of the open items)."""
+    if board is None:
+        return filter_options(user)
+    collectors = (
+        ledger_selectors.customers(user)
+        .filter(collector__isnull=False)
+        .order_by("collector__last_name", "collector__first_name", "collector__email")
+        .values_list("collector_id", "collector__first_name", "collector__last_name", "collector__email")
+        .distinct()
+    )
+    companies = scope.restrict(user, Company.objects.all()).order_by("code")
+    return {
+        "companies": companies,
+        "agencies": scope.restrict(user, Agency.objects.select_related("company")).order_by("code"),
+        "collectors": [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in collectors],
+        "currencies": sorted({c.currency for c in companies} | {r["currency"] for r in board.result.cells}),
+        "show_collector_filter": user.is_superuser or user.role != Role.COLLECTOR,
+    }
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -50,17 +75,11 @@ def home(request: HttpRequest) -> HttpResponse:
     context.update(
         totals=totals,
         customer_count=queries.customer_count(user),
-        overdue_customer_count=(
-            selectors.documents(user, selectors.DocumentFilters(overdue=True), as_of=as_of)
-            .order_by()
-            .values("customer_id")
-            .distinct()
-            .count()
-        ),
+        overdue_customer_count=dashboard.overdue_customer_count(user, as_of=as_of),
         overdue_invoice_count=sum(t.overdue_invoices for t in totals),
         risk_classes=RiskClass.choices,
         export_query=request.GET.urlencode(),
-        **filter_options(user),
+        **_filter_options(user, board),
     )
     if layout == "collector":
         context["overdue_customers"] = dashboard.overdue_customers(user, as_of=as_of, limit=TOP_OVERDUE)

@@ -16,12 +16,14 @@ class Command(RelanceCommand):
     help = (
         "Recompute the daily KPI summaries: the positions of a date (default today) and the flows of every day, "
         "plus each customer's payment delay. --month-ends N also stores the positions of the last N month ends "
-        "(fast dashboards and DSO trend for those dates). The daily job does today's; run this after a large import."
+        "and --days N each of the N days before it (fast dashboards for those dates). The daily job does today's; run "
+        "this after a large import."
     )
 
     def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("--date", default="", help="Business date YYYY-MM-DD (default: today).")
         parser.add_argument("--month-ends", type=int, default=0, help="Also the last N month ends (0-36).")
+        parser.add_argument("--days", type=int, default=0, help="Also each of the N days before the date (0-400).")
 
     def run(self, **options: Any) -> dict[str, Any]:
         today = clock.today()
@@ -31,16 +33,19 @@ class Command(RelanceCommand):
             raise errors.ValidationError(f"{options['date']!r} is not a date (YYYY-MM-DD).", field="date")
         if not 0 <= options["month_ends"] <= 36:
             raise errors.ValidationError("--month-ends must be between 0 and 36.", field="month_ends")
+        if not 0 <= options["days"] <= 400:
+            raise errors.ValidationError("--days must be between 0 and 400.", field="days")
         result = services.behaviour_refresh(actor=scope.SystemActor(CLI_ACTOR), as_of=day)
         result.update(summaries.refresh(day))
         ends = domain.month_ends(day, options["month_ends"] + 1)[:-1] if options["month_ends"] else []
-        with progress(len(ends), "month ends", enabled=not self.as_json, unit="dates") as bar:
+        ends = sorted(set(ends) | {day - dt.timedelta(days=k) for k in range(1, options["days"] + 1)})
+        with progress(len(ends), "past dates", enabled=not self.as_json, unit="dates") as bar:
             for end in ends:
                 summaries.refresh_position(end)
                 bar.update(1)
-        result["month_ends"] = [d.isoformat() for d in ends]
+        result["past_dates"] = [d.isoformat() for d in ends]
         self.say(
             f"Positions of {result['date']}: {result['position_cells']} cells; flows: {result['flow_rows']} rows; "
-            f"{result['customers']} customer delays; {len(ends)} month ends."
+            f"{result['customers']} customer delays; {len(ends)} past dates."
         )
         return result
