@@ -1,12 +1,13 @@
 """``dashboard``: server time of the group dashboard (home page of the credit manager) on the demo ledger.
 
 Target (issue 7, "Speed"): 1,000,000 documents; under 500 ms for today and under 2 s for a past date, on SQLite
-and PostgreSQL. The demo is generated, the daily job runs (customer delays, today's positions, every day's flows)
-with the position of the past month end stored (as `relance kpi-refresh --month-ends N` does), then the page is
-requested through Django's test client (full request: middleware, queries, template) several times; the median is reported.
-Also measured: a past date that is not a stored month end (computed live from the ledger), a collector's page,
-`relance kpi`'s selector, and the refresh itself. Baseline: one plain SQL aggregate over the open documents
-(``SELECT currency, SUM(open_amount) … WHERE open_amount > 0 GROUP BY currency``) in the same run.
+and PostgreSQL. The demo is generated, the daily job runs (customer delays, today's positions, every day's
+flows), the position of a past month end is stored (as `relance kpi-refresh --month-ends N` does), then the
+page is requested through Django's test client (full request: middleware, queries, template) several times;
+the median is reported. Also measured: a past date that is not stored (computed live from the ledger), a
+collector's page, `relance kpi`'s selector with and without the summaries, and the refreshes. Baseline: one
+plain SQL aggregate over the open documents (``SELECT currency, SUM(open_amount) … WHERE open_amount > 0
+GROUP BY currency``) in the same run.
 """
 
 from __future__ import annotations
