@@ -16,6 +16,7 @@ MODULES = (
     "bench.imports",
     "bench.risk",
     "bench.dashboard",
+    "bench.cycle",
 )  # one module per benchmark; add yours here
 
 

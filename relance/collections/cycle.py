@@ -33,17 +33,14 @@ from relance.core.money import from_db
 from relance.ledger.models import Contact, Customer, Document, Payment
 from relance.orgs.models import Company
 
-from . import domain
+from . import domain, writer
 from .models import (
     ActionStatus,
     BadAddress,
     CycleRun,
     Dispute,
-    DunningAction,
-    DunningState,
     Promise,
     Reply,
-    Task,
     TaskKind,
 )
 from .rules import active_rulebook, settings_for
@@ -53,7 +50,7 @@ DATE_BEFORE_LAST_RUN = (
     "use --dry-run to see what a past date would have done."
 )
 STALE_ALERT = "collections.stale_data"
-BATCH = 2000
+BATCH = 10_000
 TASK_CHANNELS = {"call": TaskKind.CALL, "litigation": TaskKind.HANDOVER, "agency": TaskKind.HANDOVER}
 EMAIL_CHANNELS = {"email"}
 SMS_CHANNELS = {"sms"}
@@ -263,71 +260,61 @@ def _channel(action: domain.Action, mailable: set[int]) -> str:
 
 def record(
     decided: list[domain.Action], as_of: dt.date, numbers: dict[int, str], version: int, collectors: dict[int, Any]
-) -> list[DunningAction]:
-    """Write the intents, tasks and new levels of a batch of decided actions (one transaction)."""
+) -> list[writer.Recorded]:
+    """Write the intents, tasks and new levels of a batch of decided actions (one transaction, set-based)."""
     todo = [a for a in decided if not a.skipped]
     mailable = mailable_customers({a.customer_id for a in todo if a.channel in EMAIL_CHANNELS | SMS_CHANNELS})
-    rows: list[DunningAction] = []
-    with transaction.atomic():
-        for a in todo:
-            channel = _channel(a, mailable)
-            key = _key(as_of, a, channel)
-            rows.append(
-                DunningAction(
-                    company_id=a.company_id,
-                    customer_id=a.customer_id,
-                    currency=a.currency,
-                    run_date=as_of,
-                    key=key,
-                    reference=reference_for(key),
-                    scenario=a.scenario,
-                    rulebook_version=version,
-                    step=a.step,
-                    step_day=a.step_day,
-                    channel=channel,
-                    tone=a.tone,
-                    template=a.template,
-                    document_ids=list(a.documents),
-                    numbers=[numbers[d] for d in a.documents],
-                    amount=a.amount,
-                    status=ActionStatus.TASK_CREATED if channel in TASK_CHANNELS else ActionStatus.PENDING,
-                )
-            )
-        DunningAction.objects.bulk_create(rows, batch_size=1000)
-        if any(r.pk is None for r in rows):  # a backend that does not return ids from bulk inserts
-            ids = dict(DunningAction.objects.filter(key__in=[r.key for r in rows]).values_list("key", "pk"))
-            for r in rows:
-                r.pk = ids[r.key]
-        tasks = [
-            Task(
-                company_id=r.company_id,
-                customer_id=r.customer_id,
-                kind=TASK_CHANNELS[r.channel],
-                title=f"{r.step}: {', '.join(r.numbers[:5])}{'…' if len(r.numbers) > 5 else ''}",
-                due_on=as_of,
-                assignee_id=collectors.get(r.customer_id),
-                action=r,
-                data={"reference": r.reference, "amount": str(r.amount), "currency": r.currency},
-            )
-            for r in rows
-            if r.channel in TASK_CHANNELS
-        ]
-        Task.objects.bulk_create(tasks, batch_size=1000)
-        states = [
-            DunningState(
-                document_id=doc, customer_id=r.customer_id, level=level, step=r.step, action=r, updated_on=as_of
-            )
-            for a, r in zip(todo, rows, strict=True)
-            for doc, level in a.levels.items()
-        ]
-        DunningState.objects.bulk_create(
-            states,
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["document"],
-            update_fields=["level", "step", "action", "updated_on"],
+    rows: list[dict[str, Any]] = []
+    for a in todo:
+        channel = _channel(a, mailable)
+        key = _key(as_of, a, channel)
+        rows.append(
+            {
+                "company_id": a.company_id,
+                "customer_id": a.customer_id,
+                "currency": a.currency,
+                "run_date": as_of,
+                "key": key,
+                "reference": reference_for(key),
+                "scenario": a.scenario,
+                "rulebook_version": version,
+                "step": a.step,
+                "step_day": a.step_day,
+                "channel": channel,
+                "tone": a.tone,
+                "template": a.template,
+                "document_ids": list(a.documents),
+                "numbers": [numbers[d] for d in a.documents],
+                "amount": a.amount,
+                "status": ActionStatus.TASK_CREATED if channel in TASK_CHANNELS else ActionStatus.PENDING,
+            }
         )
-    return rows
+    with transaction.atomic():
+        ids = writer.actions(rows)
+        writer.tasks(
+            [
+                {
+                    "company_id": r["company_id"],
+                    "customer_id": r["customer_id"],
+                    "kind": TASK_CHANNELS[r["channel"]],
+                    "title": f"{r['step']}: {', '.join(r['numbers'][:5])}{'…' if len(r['numbers']) > 5 else ''}",
+                    "due_on": as_of,
+                    "assignee_id": collectors.get(r["customer_id"]),
+                    "action_id": ids[r["key"]],
+                    "data": {"reference": r["reference"], "amount": str(r["amount"]), "currency": r["currency"]},
+                }
+                for r in rows
+                if r["channel"] in TASK_CHANNELS
+            ]
+        )
+        writer.levels(
+            [
+                (doc, r["customer_id"], level, r["step"], ids[r["key"]], as_of)
+                for a, r in zip(todo, rows, strict=True)
+                for doc, level in a.levels.items()
+            ]
+        )
+    return [writer.Recorded(ids[r["key"]], r["status"], r["channel"], r["reference"], r["customer_id"]) for r in rows]
 
 
 def _json_action(
