@@ -32,8 +32,8 @@ class Export:
 
 
 def customers_export(user: Any, *, as_of: dt.date) -> Export:
-    """Customer accounts with what the ERP needs back: risk class, payer profile, balances (score and limits
-    are added by the risk features as they land)."""
+    """Customer accounts with what the ERP needs back: risk class, payer profile, balances, score, credit limits
+    and the block (``blocked``: the ERP stops taking orders on credit)."""
     headers = [
         "company",
         "customer_ref",
@@ -50,7 +50,9 @@ def customers_export(user: Any, *, as_of: dt.date) -> Export:
         "currency",
         "open_balance",
         "overdue",
+        *RISK_HEADERS,
     ]
+    risk = _risk_columns()
     balances: dict[int, list[tuple[str, Decimal, Decimal]]] = {}
     for row in aged_balance(user, as_of=as_of):
         balances.setdefault(row.customer_id, []).append((row.currency, row.total, row.overdue))
@@ -71,10 +73,40 @@ def customers_export(user: Any, *, as_of: dt.date) -> Export:
                 c.payer_profile,
                 c.risk_class,
             ]
+            extra = risk.get(c.pk, ["", "", "", False, ""])
             for currency, total, overdue in balances.get(c.pk) or [(c.company.currency, None, None)]:
-                yield [*base, currency, total, overdue]
+                yield [*base, currency, total, overdue, *extra]
 
     return Export("customers", headers, rows())
+
+
+# The customer's risk for the ERP (issue 5): score, limits in the company currency, and the block to apply.
+RISK_HEADERS = ["score", "credit_limit_recommended", "credit_limit_granted", "blocked", "blocked_reason"]
+
+
+def _risk_columns() -> dict[int, list[Any]]:
+    """{customer id: risk columns}, read once (set-based)."""
+    from relance.core import clock
+    from relance.core.money import quantize
+    from relance.risk.models import CustomerRisk
+
+    today = clock.today()
+    out: dict[int, list[Any]] = {}
+    for r in CustomerRisk.objects.values_list(
+        "customer_id", "score", "recommended_limit", "granted_limit", "granted_expires_on", "blocked",
+        "blocked_reason", "currency",
+    ).iterator(chunk_size=5000):  # fmt: skip
+        cid, score, recommended, granted, expires, blocked, reason, currency = r
+        if granted is not None and expires is not None and expires < today:
+            granted = None
+        out[cid] = [
+            score if score is not None else "",
+            quantize(Decimal(recommended), currency) if recommended is not None else "",
+            quantize(Decimal(granted), currency) if granted is not None else "",
+            blocked,
+            reason,
+        ]
+    return out
 
 
 def open_items_export(user: Any, *, as_of: dt.date) -> Export:

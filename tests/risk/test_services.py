@@ -112,3 +112,23 @@ def test_the_rescore_command_reports_json(world):
     out = io.StringIO()
     call_command("risk", "rescore", "--json", stdout=out, stderr=io.StringIO())
     assert json.loads(out.getvalue())["changed"] == 0
+
+
+def test_the_customer_export_to_the_erp_carries_score_limits_and_block(world):
+    from relance.analytics.exports import customers_export
+    from relance.risk import scoring
+
+    scoring.rescore(as_of=dt.date(2026, 6, 30), full=True)
+    bob = world.customers["c_lyo_bob"]
+    services.customer_block(actor=world.users["credit_manager"], customer=bob, blocked=True, reason="Cheques returned")
+    services.limit_grant(actor=world.users["credit_manager"], customer=bob, amount="3000")
+    export = customers_export(world.users["admin"], as_of=dt.date(2026, 6, 30))
+    rows = [dict(zip(export.headers, row, strict=True)) for row in export.rows]
+    row = next(r for r in rows if r["customer_ref"] == "LYO001")
+    assert (row["blocked"], row["blocked_reason"], str(row["credit_limit_granted"])) == (
+        True,
+        "Cheques returned",
+        "3000.00",
+    )
+    assert row["score"] == CustomerRisk.objects.get(customer=bob).score
+    assert all(r["blocked"] is False for r in rows if r["customer_ref"] != "LYO001")
