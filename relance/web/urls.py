@@ -37,3 +37,19 @@ urlpatterns = [
     path("collections/replies/<int:pk>/", collections.reply_update, name="collections_reply_update"),
     path("collections/scenarios/", collections.scenarios, name="collections_scenarios"),
 ]
+
+# Customer risk and alerts (issue 5)
+from .views import risk as risk_views  # noqa: E402
+
+urlpatterns += [
+    path("alerts/", risk_views.alert_inbox, name="alert_inbox"),
+    path("alerts/<int:pk>/", risk_views.alert_detail, name="alert_detail"),
+    path("risk/blocked/", risk_views.blocked_list, name="risk_blocked"),
+    path("risk/claims/", risk_views.claims, name="risk_claims"),
+    path("risk/claims/<int:pk>/declare/", risk_views.claim_declare, name="risk_claim_declare"),
+    path("risk/claims/<int:pk>/statement.pdf", risk_views.claim_statement_pdf, name="risk_claim_pdf"),
+    path("customers/<int:pk>/risk/limit/", risk_views.limit_grant, name="risk_limit_grant"),
+    path("customers/<int:pk>/risk/block/", risk_views.block, name="risk_block"),
+    path("customers/<int:pk>/risk/diagnosis.pdf", risk_views.diagnosis_pdf, name="risk_diagnosis_pdf"),
+    path("risk/limits/<int:pk>/decide/", risk_views.limit_decide, name="risk_limit_decide"),
+]

@@ -20,6 +20,7 @@ from relance.portal import selectors as portal_selectors
 from relance.web import queries
 from relance.web.forms import SORT_CUSTOMERS, CustomerFilterForm
 
+from . import risk as risk_views
 from .collections import customer_section as collections_section
 from .common import label_disputes, paginate, visible_or_404
 
@@ -141,5 +142,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "analytics": customer_analytics.panel(user, customer, as_of=as_of),
             "ml": ml_selectors.customer_section(user, customer.pk),
             "collections": collections_section(user, customer),
+            "risk": risk_views.customer_section(request, customer),
         },
     )
