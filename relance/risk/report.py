@@ -72,6 +72,7 @@ def customer_panel(user: Any, customer: Customer, *, as_of: dt.date, check: dict
         if customer.legal_entity_id
         else []
     )
+    limits = list(CreditLimit.objects.filter(customer=customer).select_related("granted_by", "approved_by")[:20])
     return {
         "summary": summary,
         "history": history[-12:],
@@ -79,10 +80,8 @@ def customer_panel(user: Any, customer: Customer, *, as_of: dt.date, check: dict
         "events": events,
         "covers": list(CreditInsuranceCover.objects.filter(customer=customer).order_by("-valid_from")[:5]),
         "claims": list(Claim.objects.filter(customer=customer).select_related("legal_event")),
-        "pending": list(
-            CreditLimit.objects.filter(customer=customer, status=LimitStatus.PENDING).select_related("granted_by")
-        ),
-        "limits": list(CreditLimit.objects.filter(customer=customer).select_related("granted_by", "approved_by")[:5]),
+        "pending": [limit for limit in limits if limit.status == LimitStatus.PENDING],
+        "limits": limits[:5],
         "can_grant": scope.can(user, "grant_credit_limit"),
         "check": check,
     }
