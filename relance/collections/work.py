@@ -260,3 +260,53 @@ def provision_set(
         at=services.moment(as_of),
     )
     return row
+
+
+def letters_print(*, actor: Any, day: dt.date | None = None, out: Any) -> dict[str, Any]:
+    """Merge the letters and formal notices queued for printing (of ``day``, or all) into one PDF written to
+    ``out`` (a binary file), and mark them printed. Printing again finds nothing queued."""
+    from pypdf import PdfReader, PdfWriter
+
+    from .models import ActionStatus, DunningAction
+
+    queued = DunningAction.objects.filter(status=ActionStatus.QUEUED, channel__in=["letter", "formal_notice"])
+    if day is not None:
+        queued = queued.filter(run_date=day)
+    queued = list(queued.order_by("company_id", "customer__reference", "id").select_related("customer"))
+    writer = PdfWriter()
+    for action in queued:
+        with action.file.open("rb") as handle:
+            writer.append(PdfReader(handle))
+    if queued:
+        writer.write(out)
+    with transaction.atomic():
+        DunningAction.objects.filter(pk__in=[a.pk for a in queued]).update(status=ActionStatus.PRINTED)
+        for action in queued:
+            audit.record(actor=actor, action="letter.print", obj=action, changes={"reference": action.reference})
+    return {"letters": len(queued), "references": [a.reference for a in queued]}
+
+
+def small_balances(*, actor: Any, as_of: dt.date, min_days: int = 30, dry_run: bool = False) -> dict[str, Any]:
+    """Write off every invoice residual at or below its company's threshold and at least ``min_days`` past due."""
+    from django.db.models import F
+
+    from .models import CollectionSettings
+
+    thresholds = dict(CollectionSettings.objects.values_list("company_id", "write_off_threshold"))
+    default = CollectionSettings._meta.get_field("write_off_threshold").default
+    docs = Document.objects.filter(
+        type="invoice",
+        open_amount__gt=0,
+        open_amount__lt=F("amount"),
+        due_date__lte=as_of - dt.timedelta(days=min_days),
+    ).select_related("customer")
+    done = []
+    for doc in docs.filter(open_amount__lte=max([Decimal(str(default)), *thresholds.values()])).iterator():
+        if doc.open_amount > Decimal(str(thresholds.get(doc.company_id, default))):
+            continue
+        done.append(
+            {"number": doc.number, "amount": str(quantize(doc.open_amount, doc.currency)), "currency": doc.currency}
+        )
+        if not dry_run:
+            write_off(actor=actor, document=doc, reason="small residual balance", as_of=as_of)
+    return {"written_off": done, "dry_run": dry_run}
