@@ -131,18 +131,19 @@ class CustomerHistory:
         earlier = delays[:-WINDOW] if n > WINDOW else delays[: max(1, n // 2)]
         last8_due = self.due[paid][-8:].astype(float)
         last8 = delays[-8:]
+        ordered = np.sort(delays)
         return {
             "n_settled": float(n),
             "mean_delay": float(delays.mean()) if n else 0.0,
-            "median_delay": float(np.median(delays)) if n else 0.0,
+            "median_delay": _q(ordered, 0.5),
             "std_delay": float(delays.std(ddof=1)) if n > 1 else 0.0,
             "last_delay": float(delays[-1]) if n else 0.0,
             "recent_mean_delay": float(delays[-RECENT:].mean()) if n else 0.0,
             "trend": _slope(last8_due, last8),
-            "max_delay": float(delays.max()) if n else 0.0,
-            "iqr_delay": float(np.percentile(delays, 75) - np.percentile(delays, 25)) if n else 0.0,
-            "recent_median_delay": float(np.median(delays[-WINDOW:])) if n else 0.0,
-            "earlier_median_delay": float(np.median(earlier)) if n else 0.0,
+            "max_delay": float(ordered[-1]) if n else 0.0,
+            "iqr_delay": _q(ordered, 0.75) - _q(ordered, 0.25),
+            "recent_median_delay": _q(np.sort(delays[-WINDOW:]), 0.5),
+            "earlier_median_delay": _q(np.sort(earlier), 0.5),
             "share_late": float((delays > late_days).mean()) if n else 0.0,
             "days_since_last_payment": float(a - self.settled[paid][-1]) if n else NO_PAYMENT_YET,
             "n_open_overdue": float(n_overdue),
@@ -153,6 +154,17 @@ class CustomerHistory:
             # fsum: exact, so the order of the invoices (which later events change) cannot move the last digit
             "mean_amount": math.fsum(self.amount[issued]) / n_issued if n_issued else 0.0,
         }
+
+
+def _q(ordered: np.ndarray, q: float) -> float:
+    """Quantile of an already sorted array, linear interpolation (numpy's default); 0 when empty."""
+    n = len(ordered)
+    if n == 0:
+        return 0.0
+    pos = (n - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, n - 1)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
 
 
 def _slope(x: np.ndarray, y: np.ndarray) -> float:

@@ -19,6 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# imported here, not lazily: threadpool_limits only limits the OpenMP runtime of modules already loaded
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from .domain import Estimate
@@ -163,8 +166,6 @@ def fit(examples: Sequence[Example], *, late_days: int, trained_on: dt.date, max
 
 
 def _fit(examples: Sequence[Example], *, late_days: int, trained_on: dt.date, max_iter: int) -> Learner:
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
     if len(examples) < 2:
         raise ValueError("at least two settled invoices are needed to train")
     x = matrix(e.row for e in examples)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import statistics
 from decimal import Decimal
 
 import pytest
@@ -120,6 +121,13 @@ def test_nothing_on_or_after_the_date_changes_any_feature(data, history, offset)
     assert after == before
 
 
+def _quantile(values, q):
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
 def _reference(history, as_of, exclude=None, late_days=30):
     """A plain-Python statement of the as-of rules, to check the vectorised implementation against."""
     issued = [i for i in history if i.key != exclude and i.issue_date < as_of]
@@ -132,6 +140,9 @@ def _reference(history, as_of, exclude=None, late_days=30):
     return {
         "n_settled": float(len(delays)),
         "mean_delay": sum(delays) / len(delays) if delays else 0.0,
+        "median_delay": statistics.median(delays) if delays else 0.0,
+        "iqr_delay": _quantile(delays, 0.75) - _quantile(delays, 0.25) if delays else 0.0,
+        "recent_median_delay": statistics.median(delays[-6:]) if delays else 0.0,
         "last_delay": delays[-1] if delays else 0.0,
         "max_delay": max(delays, default=0.0),
         "share_late": sum(d > late_days for d in delays) / len(delays) if delays else 0.0,
