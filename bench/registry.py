@@ -17,6 +17,7 @@ MODULES = (
     "bench.risk",
     "bench.dashboard",
     "bench.cycle",
+    "bench.ml",
 )  # one module per benchmark; add yours here
 
 

@@ -40,6 +40,8 @@ SEED = 0
 # OpenMP threads for scikit-learn: one. On a shared or busy machine more threads than free cores make
 # gradient boosting ten times slower (spinning threads), and the daily job runs beside the web server.
 THREADS = 1
+# Gradient-boosting settings shared by the four models (small trees, a moderate learning rate).
+BOOSTING = {"learning_rate": 0.08, "max_leaf_nodes": 15, "min_samples_leaf": 20, "l2_regularization": 0.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +172,7 @@ def _fit(examples: Sequence[Example], *, late_days: int, trained_on: dt.date, ma
         raise ValueError("at least two settled invoices are needed to train")
     x = matrix(e.row for e in examples)
     y = np.asarray([float(e.invoice.delay) for e in examples])  # type: ignore[arg-type]
-    common = {
-        "max_iter": max_iter,
-        "learning_rate": 0.08,
-        "max_leaf_nodes": 15,
-        "min_samples_leaf": 20,
-        "random_state": SEED,
-        "early_stopping": False,
-    }
+    common = {"max_iter": max_iter, "random_state": SEED, "early_stopping": False, **BOOSTING}
     if len(x) < 200:
         common["min_samples_leaf"] = max(2, len(x) // 20)
     regressor = HistGradientBoostingRegressor(loss="absolute_error", **common).fit(x, y)
