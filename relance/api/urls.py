@@ -20,6 +20,7 @@ from .auth import AUTH
 from .routers import (
     analytics,
     bulk,
+    collections,
     customers,
     documents,
     exports,
@@ -124,3 +125,4 @@ api.add_router("", exports.router)
 api.add_router("", analytics.router)
 api.add_router("", predictions.router)
 api.add_router("", risk.router)
+api.add_router("", collections.router)
