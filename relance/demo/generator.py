@@ -24,6 +24,7 @@ from relance.core import audit, clock
 from relance.orgs.models import Company
 
 from . import DEFAULT_CUSTOMERS, DEFAULT_INVOICES, DEFAULT_SEED, writer
+from . import risk as demo_risk
 from .customers import Account, _years_before, plan_accounts
 from .org import ACTOR, Login, Org, create_org
 from .simulate import PREFIXES, SOURCE, Simulator, Tables
@@ -142,6 +143,14 @@ def generate(options: Options, *, progress: bool = False, log: Callable[[str], N
         )
     say("Refreshing the planner's statistics…")
     writer.finish()
+    say("Scoring the customers and running the risk monitoring…")
+    risk = demo_risk.apply(
+        as_of=as_of, deteriorating=[(a.company_code, a.reference) for a in accounts if a.profile == "deteriorating"]
+    )
+    say(
+        f"Risk: {risk['scored']:,} customers scored, {risk['raised']:,} alerts raised, "
+        f"{risk['claims_created']} claim(s) to declare."
+    )
     return Summary(
         seed=options.seed,
         as_of=as_of,
