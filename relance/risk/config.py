@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
         "by_sector": {"41": -6, "43": -6, "49": -3, "56": -6, "47": -3, "62": 2, "86": 4, "84": 10},
     },
     "limits": {
-        "months_of_sales": 2.0,  # recommended limit = this many months of average sales with us...
+        "months_of_sales": 3.0,  # recommended limit = this many months of average sales with us...
         "class_factor": {"A": 1.5, "B": 1.2, "C": 1.0, "D": 0.5, "E": 0.0, "X": 0.0},  # ...times the class factor
         "starter": {"A": 20000, "B": 10000, "C": 5000, "D": 1000, "E": 0, "X": 0},  # without sales history
         "equity_share": 0.10,  # never more than this share of the customer's equity
@@ -74,7 +74,7 @@ DEFAULTS: dict[str, Any] = {
         "overdue_deposit": 30,
     },
     "monitoring": {
-        "new_overdue_threshold": 5000,  # company currency
+        "new_overdue_threshold": 10000,  # company currency
         "cover_expiry_days": 30,
         "legal_event_alert_days": 90,  # a legal-event alert stays live this long (or until proceedings close)
         "slippage_min_recent": 3,

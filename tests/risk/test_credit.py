@@ -17,12 +17,12 @@ D = Decimal
     "label, data, expected, steps",
     [
         (
-            "12 months of 10,000 a month, class B: 10,000 x 2 x 1.2",
+            "12 months of 10,000 a month, class B: 10,000 x 3 x 1.2",
             LimitInput("B", "EUR", D("120000"), 12),
-            D("24000.00"),
+            D("36000.00"),
             ["sales", "rounded"],
         ),
-        ("6 months of history: monthly average over 6", LimitInput("C", "EUR", D("30000"), 6), D("10000.00"), None),
+        ("6 months of history: monthly average over 6", LimitInput("C", "EUR", D("30000"), 6), D("15000.00"), None),
         ("no sales: the starter limit of the class", LimitInput("A", "EUR"), D("20000.00"), ["starter", "rounded"]),
         ("class E: nothing", LimitInput("E", "EUR", D("120000"), 12), D("0.00"), None),
         (
@@ -38,7 +38,7 @@ D = Decimal
             ["sales", "provider_cap", "rounded"],
         ),
         ("negative equity: zero", LimitInput("B", "EUR", D("120000"), 12, equity=D("-5")), D("0.00"), None),
-        ("rounded down to 100", LimitInput("C", "EUR", D("12345"), 12), D("2000.00"), None),
+        ("rounded down to 100", LimitInput("C", "EUR", D("12345"), 12), D("3000.00"), None),
     ],
 )
 def test_recommended_limit_rule(label, data, expected, steps):

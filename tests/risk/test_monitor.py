@@ -45,7 +45,7 @@ def test_a_new_overdue_above_the_threshold_is_raised_then_cleared_when_paid(worl
         number="BIG-1",
         issue_date=dt.date(2026, 5, 20),
         due_date=dt.date(2026, 6, 20),
-        amount=Decimal("8000"),
+        amount=Decimal("12000"),
         tax_amount=0,
     )
     run()

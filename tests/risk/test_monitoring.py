@@ -84,7 +84,7 @@ def test_a_quiet_customer_has_no_condition():
         ("old legal event", {"legal_events": (("A2025-1", "receivership", dt.date(2025, 1, 1)),)}, None),
         (
             "new overdue above the threshold",
-            {"overdue_items": (OverdueItem("F-1", D("6000"), AS_OF - dt.timedelta(days=3)),)},
+            {"overdue_items": (OverdueItem("F-1", D("12000"), AS_OF - dt.timedelta(days=3)),)},
             ("risk.new_overdue", "F-1"),
         ),
         ("small overdue", {"overdue_items": (OverdueItem("F-2", D("100"), AS_OF - dt.timedelta(days=3)),)}, None),
