@@ -100,3 +100,20 @@ class AlertComment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class Digest(models.Model):
+    """The daily alert digest of one user for one date: claimed before sending, so it is never sent twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    alerts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="alerts_digest_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"Digest {self.user_id} {self.day}"
