@@ -75,3 +75,18 @@ def test_backtest_command(example_ledger):
     # the receipts really applied to invoices open on 05-01: P1's 400 EUR on 06-10, in week 5 (06-05..06-11)
     assert first["actual"][5] == "400.00" and sum(D(a) for a in first["actual"]) == D("400.00")
     assert set(data["summary"]) == {"forecast_mae", "forecast_wape", "naive_mae", "naive_wape"}
+
+
+def test_a_model_prediction_moves_its_invoice(example_ledger):
+    from relance.ml.models import InvoicePrediction
+
+    services.behaviour_refresh(actor=SYSTEM, as_of=dt.date(2026, 6, 30))
+    led = example_ledger
+    InvoicePrediction.objects.create(
+        document=led.docs[2], company=led.docs[2].company, customer=led.docs[2].customer, as_of=dt.date(2026, 6, 30),
+        expected_payment_date=dt.date(2026, 7, 2), expected_days_late=0, prob_late=0.1,
+        interval_low=dt.date(2026, 7, 1), interval_high=dt.date(2026, 7, 5), model_version="test",
+    )  # fmt: skip
+    fc = forecast.cash_forecast(SYSTEM)
+    # I2 (500) predicted on 07-02 (week 1) instead of its due date + 10 days; the rest as before
+    assert weeks(fc) == [D("735.00"), D("235.00"), D("235.00"), D("235.00")]
