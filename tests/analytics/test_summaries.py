@@ -123,3 +123,18 @@ def test_kpi_refresh_command_stores_past_dates(example_ledger):
     assert data["past_dates"] == ["2026-04-30", "2026-05-31", "2026-06-29"]
     assert summaries.fresh(summaries.POSITION, dt.date(2026, 5, 31))
     assert data["customers"] == 2
+
+
+def test_the_catch_up_job_refreshes_stale_summaries_at_most_every_ten_minutes(example_ledger):
+    from relance.analytics import jobs
+
+    assert jobs.catch_up()["refreshed"] is True  # nothing yet
+    assert jobs.catch_up() == {"refreshed": False}  # fresh
+    led = example_ledger
+    services.allocation_create(
+        actor=SYSTEM, target=led.docs[2], amount=D("10.00"), date=dt.date(2026, 6, 30), payment=led.payments[1]
+    )
+    assert jobs.catch_up() == {"refreshed": False, "waiting": True}  # stale, but refreshed a moment ago
+    SummaryRun.objects.update(computed_at=dt.datetime(2026, 6, 30, 0, 0, tzinfo=dt.UTC))
+    assert jobs.catch_up()["refreshed"] is True
+    assert summaries.fresh(summaries.POSITION, dt.date(2026, 6, 30))
