@@ -240,3 +240,18 @@ def test_the_command_prints_the_json_shape(book, capsys):
     first = [a for a in out["actions"] if a["customer_ref"] == "ACME"][0]
     assert set(first) >= {"company", "customer_ref", "currency", "step", "channel", "documents", "status"}
     assert first["company"] == "FR1" and first["currency"] == "EUR"
+
+
+def test_the_command_reviews_promises_first_then_runs(book, smtp, capsys):
+    cust, docs = book
+    services.promise_create(
+        actor=audit.SYSTEM,
+        customer=cust,
+        documents=[docs["F-1"]],
+        amount=Money(Decimal("300"), "EUR"),
+        promised_for=DAY - dt.timedelta(days=5),
+        as_of=DAY - dt.timedelta(days=6),
+    )
+    call_command("cycle", "--date", DAY.isoformat())
+    out = capsys.readouterr().out
+    assert "Promises: 0 kept, 1 broken." in out and "first_reminder email F-1: sent" in out

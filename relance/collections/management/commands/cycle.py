@@ -19,6 +19,16 @@ class Command(RelanceCommand):
         parser.add_argument("--dry-run", action="store_true", help="Print what would be done; record and send nothing.")
 
     def run(self, **options: Any) -> dict[str, Any]:
+        from relance.collections import promises
+        from relance.core import clock
+
+        day = options["date"] or clock.today()
+        last = cycle.last_completed()
+        if not options["dry_run"] and (last is None or day >= last):
+            # first the promises kept or broken (as the daily jobs do, in that order)
+            reviewed = promises.review(as_of=day)
+            if reviewed["broken"] or reviewed["kept"]:
+                self.say(f"Promises: {reviewed['kept']} kept, {reviewed['broken']} broken.")
         result = cycle.cycle_run(as_of=options["date"], dry_run=options["dry_run"], actor=CLI_ACTOR)
         for code, reason in result.held_companies.items():
             self.say(f"{code}: held back — {reason}")
