@@ -106,10 +106,12 @@ def stale_companies(as_of: dt.date, companies: list[Company]) -> dict[int, str]:
         if not hours:
             continue
         last = last_data_at(company)
-        if last is not None and now - last <= dt.timedelta(hours=hours):
+        if last is None:  # no ledger data at all: nothing to chase, nothing to hold back
+            continue
+        if now - last <= dt.timedelta(hours=hours):
             alerts.alert_clear(kind=STALE_ALERT, company=company, as_of=as_of)
             continue
-        seen = last.isoformat(timespec="minutes") if last else "never"
+        seen = last.isoformat(timespec="minutes")
         reason = f"ledger data older than {hours} h (last data: {seen})"
         out[company.pk] = reason
         alerts.alert_raise(
@@ -117,7 +119,7 @@ def stale_companies(as_of: dt.date, companies: list[Company]) -> dict[int, str]:
             company=company,
             title=f"Dunning held back for {company.code}: the ledger data is stale",
             message=f"No reminder is sent while the {reason}. Import fresh data, or change the freshness limit.",
-            data={"last_data_at": last.isoformat() if last else None, "freshness_hours": hours},
+            data={"last_data_at": last.isoformat(), "freshness_hours": hours},
             as_of=as_of,
         )
     return out

@@ -255,3 +255,15 @@ def test_the_command_reviews_promises_first_then_runs(book, smtp, capsys):
     call_command("cycle", "--date", DAY.isoformat())
     out = capsys.readouterr().out
     assert "Promises: 0 kept, 1 broken." in out and "first_reminder email F-1: sent" in out
+
+
+def test_the_daily_jobs_review_promises_then_remind(book, smtp):
+    from relance.core import scheduler
+
+    names = sorted(scheduler.jobs())
+    assert names.index("collections_promises") < names.index("collections_reminders")
+    run = scheduler.run_job("collections_reminders", DAY)
+    assert run.status == "done" and run.result["actions"]["sent"] == 1  # ACME's e-mail (the others: letters)
+    assert DunningAction.objects.filter(customer=book[0], channel="call", status="task_created").count() == 1
+    assert scheduler.run_job("collections_reminders", DAY) is None  # once per date
+    assert len([m for m in smtp.messages if "ap@acme-client.example" in m.recipients]) == 1
