@@ -50,9 +50,9 @@ def title_for(kind: str, params: dict[str, Any]) -> str:
 
 
 def monitored_customer_ids(as_of: dt.date) -> set[int]:
-    """Customers that need a look today whatever changed: live monitored alerts, invoices that fell due in the
-    last 31 days, covers near expiry, promises broken in the last 30 days, recent legal events, recent class
-    changes."""
+    """Customers that need a look today whatever changed: live monitored alerts (to clear them), invoices that
+    fell due in the last 31 days, covers near expiry, promises broken in the last 30 days, recent legal events.
+    Class changes come with the rescored customers (the daily job adds them)."""
     from relance.collections.models import Promise
 
     month = as_of - dt.timedelta(days=31)
@@ -67,18 +67,13 @@ def monitored_customer_ids(as_of: dt.date) -> set[int]:
         .distinct()
     )
     ids |= set(
-        CreditInsuranceCover.objects.filter(expires_on__gte=as_of, expires_on__lte=as_of + dt.timedelta(days=366))
+        CreditInsuranceCover.objects.filter(expires_on__gte=as_of, expires_on__lte=as_of + dt.timedelta(days=120))
         .values_list("customer_id", flat=True)
         .distinct()
     )
     ids |= set(Promise.objects.filter(status="broken", resolved_on__gte=month).values_list("customer_id", flat=True))
     ids |= set(
-        ScoreHistory.objects.filter(as_of__gt=as_of - dt.timedelta(days=monitoring.DOWNGRADE_DAYS)).values_list(
-            "customer_id", flat=True
-        )
-    )
-    ids |= set(
-        LegalEvent.objects.filter(published_on__gte=as_of - dt.timedelta(days=366))
+        LegalEvent.objects.filter(published_on__gte=as_of - dt.timedelta(days=120))
         .exclude(legal_entity__accounts=None)
         .values_list("legal_entity__accounts__pk", flat=True)
     )

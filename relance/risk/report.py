@@ -13,10 +13,8 @@ from relance.core import scope
 from relance.core.money import quantize
 from relance.ledger.models import Customer, Document
 
-from . import domain, reasons, selectors
+from . import domain, selectors
 from .models import Claim, CreditInsuranceCover, CreditLimit, LegalEvent, LimitStatus, ScoreHistory
-
-CLASS_Y = {"A": 10, "B": 30, "C": 50, "D": 70, "E": 90, "X": 110}
 
 
 def history_svg(points: list[tuple[dt.date, int, str]], *, width: int = 520, height: int = 140) -> str:
@@ -152,8 +150,4 @@ def diagnosis(customer: Customer, *, as_of: dt.date) -> dict[str, Any]:
         "behaviour": behaviour,
         "events": events,
         "as_of": as_of,
-        "class_label": dict((c, c) for c in CLASS_Y),
-        "reason_texts": summary.reasons,
-        "rule": summary.rule,
-        "reasons_module": reasons,
     }
