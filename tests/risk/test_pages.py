@@ -126,3 +126,10 @@ def test_the_claim_statement_lists_documents_interest_and_indemnity(scored):
     kinds = {line["kind"] for line in context["lines"]}
     assert "indemnity" in kinds  # EUR 40 for the invoice overdue since 2026-05-01
     assert context["totals"]["EUR"] >= Decimal("1240.00")
+
+
+def test_the_customer_list_shows_class_and_limit_utilisation(scored, client_for):
+    alice = scored.customers["c_par_alice"]
+    CustomerRisk.objects.filter(customer=alice).update(granted_limit=Decimal("1000"))  # exposure 1,200.00
+    html = client_for("admin").get("/customers/").content.decode()
+    assert 'data-testid="utilisation">120%' in html

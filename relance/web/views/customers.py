@@ -76,6 +76,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     sort = form.sort_key if form.is_bound else SORT_CUSTOMERS[0][0]
     page = paginate(request, _sorted(user, customers, sort, as_of))
     figures = queries.customer_figures(user, [c.pk for c in page], as_of=as_of)
+    risk_views.attach_credit(list(page))  # class and limit utilisation per row (two queries for the page)
     rows = [(c, figures.get(c.pk, queries.CustomerSummary())) for c in page]
     return render(
         request,

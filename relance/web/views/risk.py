@@ -48,6 +48,16 @@ def customer_section(request: HttpRequest, customer: Any) -> dict[str, Any]:
     return report.customer_panel(request.user, customer, as_of=clock.today(), check=check)
 
 
+def attach_credit(customers: list[Any]) -> None:
+    """Set ``customer.credit`` (score, class, limit, exposure, utilisation) on a page of customers."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(customers, "risk")
+    selectors.attach_credit(customers)
+    for customer in customers:
+        customer.credit = selectors.credit_summary(customer)
+
+
 def _date(text: str) -> dt.date | None:
     text = (text or "").strip()
     if not text:
