@@ -33,8 +33,8 @@ def history_svg(points: list[tuple[dt.date, int, str]], *, width: int = 520, hei
 
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(s):.1f}" for i, (d, s, _) in enumerate(points))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'role="img" class="risk-history">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" '
+        f'style="max-width:{width}px;height:auto" role="img" class="risk-history">',
         f"<title>{escape('score')}</title>",
     ]
     for value in (0, 35, 50, 65, 80, 100):
