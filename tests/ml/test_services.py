@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 
 import pytest
 
@@ -115,3 +116,36 @@ def test_the_daily_job_covers_every_company(small):
     assert "train" in result["ML1"]  # no model yet: training attempted (too little history: no file)
     assert result["ML1"]["train"]["version"] == "" and "fallback" in result["ML1"]["train"]["fallback_reason"]
     assert Customer.objects.filter(company=company, payer_profile=PayerProfile.SLOW_STEADY).count() == 1
+
+
+def test_a_missing_model_file_falls_back_and_says_so(small):
+    company, slow, prompt, new, open_slow, _ = small
+    for k in range(4):
+        extra = CustomerFactory(company=company, reference=f"EXTRA{k}")
+        invoices(extra, monthly(START, 20, lambda i, k=k: 5 * k + i % 4))
+    result = services.model_train(company=company, as_of=TODAY, max_iter=10)
+    row = ModelVersion.objects.get(version=result.version)
+    os.remove(row.path)
+    services.predictions_refresh(company=company, as_of=TODAY)
+    p = selectors.predictions([open_slow.pk])[open_slow.pk]
+    assert p.fallback and p.model_version == "fallback"
+    assert p.fallback_reason.startswith(f"model file {result.version} unreadable: customer mean")
+
+
+def test_features_of_open_invoices_see_reminders_and_disputes_from_collections(small):
+    from relance.collections.models import Activity, Dispute
+    from relance.ml import data
+
+    company, slow, _, _, open_slow, _ = small
+    Activity.objects.create(
+        company=company,
+        customer=slow,
+        at=dt.datetime(2026, 6, 20, 9, tzinfo=dt.UTC),
+        kind="reminder_sent",
+        data={"documents": [open_slow.number]},
+    )
+    dispute = Dispute.objects.create(company=company, customer=slow, reason="price", opened_on=dt.date(2026, 6, 25))
+    dispute.documents.add(open_slow)
+    facts = {inv.key: inv for inv in data.company_history(company.pk)[slow.pk]}
+    assert facts[open_slow.pk].reminders == (dt.date(2026, 6, 20),)
+    assert facts[open_slow.pk].disputes == (dt.date(2026, 6, 25),)
