@@ -14,6 +14,7 @@ many such reads the first daily run costs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any
 
@@ -59,6 +60,7 @@ def run(params: dict[str, int], ctx: Context) -> dict[str, Any]:
             "first_daily_cpu_seconds": round(first_cpu, 2),
             "again_daily_seconds": round(again_seconds, 2),
             "predicted": sum(r["predictions"]["predicted"] for r in first.values()),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "metrics": metrics,
         },
         "baseline": {"what": "company_history() of every company", "seconds": round(baseline_seconds, 3)},
@@ -66,7 +68,9 @@ def run(params: dict[str, int], ctx: Context) -> dict[str, Any]:
         "target": {
             "goal": f"the first daily ML run on the demo data (30,000 invoices) in under {TARGET_SECONDS:g} s",
             "seconds": round(first_seconds, 1),
+            "cpu_seconds": round(first_cpu, 1),
             "pass": first_seconds < TARGET_SECONDS,
+            "note": "wall-clock time; on a machine busy with other work compare cpu_seconds and load_average",
         },
     }
 
