@@ -67,7 +67,7 @@ def value_text(feature: str, value: float) -> str:
         return _("%(days)s days") % {"days": f"{value:.0f}"}
     if feature == "amount_ratio":
         return f"× {value:.1f}"
-    return f"{value:g}"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def describe(reason: Reason) -> str:

@@ -215,7 +215,8 @@ def profiles_compare(*, company: Company, as_of: dt.date) -> dict[str, Any]:
 
 def profiles_refresh(*, company: Company, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
     """Classify every customer of the company (rules in ``domain.classify_payer``), store the features and
-    write ``Customer.payer_profile`` where it changed (one audit row per change)."""
+    write ``Customer.payer_profile`` where it changed (one audit row per change). A customer with too little
+    history keeps the profile it has (set by hand or imported)."""
     customers, decisions = _profile_decisions(company, as_of)
     changed = []
     counts: dict[str, int] = defaultdict(int)
@@ -240,7 +241,8 @@ def profiles_refresh(*, company: Company, as_of: dt.date, actor: Any = None) -> 
         for pk, (decision, _) in decisions.items():
             counts[decision.profile or "unclassified"] += 1
             customer = customers[pk]
-            if customer.payer_profile != decision.profile:
+            # too little history decides nothing: a profile set by hand or imported is kept
+            if decision.profile and customer.payer_profile != decision.profile:
                 before = customer.payer_profile
                 customer.payer_profile = decision.profile
                 changed.append(customer)

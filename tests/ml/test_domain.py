@@ -108,3 +108,19 @@ def test_payer_profile_rules(feats, profile, rule):
     decision = classify_payer(feats)
     assert decision.profile == profile
     assert rule in decision.rule
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "reference", "days", "text"),
+    [
+        ("mean_delay", 28.4, 2.0, 12.26, "average past delay: 28 days (usual: 2 days), 12 days later"),
+        ("share_late", 0.5, 0.0, 7.0, "share of past invoices paid very late: 50 % (usual: 0 %), 7 days later"),
+        ("trend", 3.04159, 0.0, -2.0, "trend of the delays (days per month): 3.0 (usual: 0), 2 days earlier"),
+        ("days_since_last_payment", 9999.0, 12.0, 30.0, "days since the last payment: never paid (usual: 12 days)"),
+    ],
+)
+def test_reasons_read_as_words(feature, value, reference, days, text):
+    from relance.ml.labels import describe
+    from relance.ml.selectors import Reason
+
+    assert describe(Reason(feature, value, reference, days)).startswith(text)

@@ -149,3 +149,14 @@ def test_features_of_open_invoices_see_reminders_and_disputes_from_collections(s
     facts = {inv.key: inv for inv in data.company_history(company.pk)[slow.pk]}
     assert facts[open_slow.pk].reminders == (dt.date(2026, 6, 20),)
     assert facts[open_slow.pk].disputes == (dt.date(2026, 6, 25),)
+
+
+def test_too_little_history_keeps_a_profile_set_by_hand(small):
+    company, _, _, new, *_ = small
+    Customer.objects.filter(pk=new.pk).update(payer_profile=PayerProfile.ERRATIC)
+    services.profiles_refresh(company=company, as_of=TODAY)
+    new.refresh_from_db()
+    assert new.payer_profile == PayerProfile.ERRATIC
+    assert (
+        selectors.payer_profile(new.pk).profile == "" and "only 0 invoices paid" in selectors.payer_profile(new.pk).rule
+    )
