@@ -89,6 +89,18 @@ def fallback_estimate(
     return Estimate(est.days_late, est.low, est.high, est.prob_late, True, f"{why}: {source}")
 
 
+def beyond_elapsed(est: Estimate, elapsed: float) -> Estimate:
+    """A model's estimate for an invoice still open ``elapsed`` days after its due date: it will be paid later than
+    that. An estimate not beyond it (models learn from invoices paid, rarely this late) becomes
+    ``elapsed + UNSEEN_MARGIN``, like the fallback's."""
+    if elapsed <= 0:
+        return est
+    if est.days_late > elapsed:
+        return Estimate(est.days_late, max(est.low, elapsed), est.high, est.prob_late, est.fallback, est.reason)
+    days = elapsed + UNSEEN_MARGIN
+    return Estimate(days, elapsed, max(est.high, days + UNSEEN_MARGIN), est.prob_late, est.fallback, est.reason)
+
+
 @dataclass(frozen=True, slots=True)
 class DatedPrediction:
     expected_payment_date: dt.date

@@ -127,7 +127,10 @@ def predictions_refresh(
     reasons: list[list[dict[str, Any]]]
     if learner is not None and targets:
         x = matrix(as_row(invoice_features(inv, invs, as_of, late_days=n)) for _, inv, invs in targets)
-        estimates = learner.estimates(x)
+        estimates = [
+            domain.beyond_elapsed(est, float((as_of - inv.due_date).days))
+            for est, (_, inv, _) in zip(learner.estimates(x), targets, strict=True)
+        ]
         reasons = learner.explain(x)
     else:
         profiles = dict(Customer.objects.filter(company=company).values_list("pk", "payer_profile"))

@@ -124,3 +124,11 @@ def test_reasons_read_as_words(feature, value, reference, days, text):
     from relance.ml.selectors import Reason
 
     assert describe(Reason(feature, value, reference, days)).startswith(text)
+
+
+def test_an_estimate_not_beyond_the_current_lateness_moves_past_it():
+    moved = domain.beyond_elapsed(Estimate(20, 5, 40, 0.9), elapsed=60)
+    assert (moved.days_late, moved.low, moved.high) == (60 + domain.UNSEEN_MARGIN, 60, 60 + 2 * domain.UNSEEN_MARGIN)
+    kept = domain.beyond_elapsed(Estimate(80, 5, 120, 0.9), elapsed=60)
+    assert (kept.days_late, kept.low, kept.high) == (80, 60, 120)
+    assert domain.beyond_elapsed(Estimate(3, -2, 9, 0.1), elapsed=-10) == Estimate(3, -2, 9, 0.1)
