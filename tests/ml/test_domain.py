@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from relance.ml import domain
 from relance.ml.domain import Estimate, classify_payer, estimate_from_delays, fallback_estimate, to_dates
@@ -123,7 +124,10 @@ def test_reasons_read_as_words(feature, value, reference, days, text):
     from relance.ml.labels import describe
     from relance.ml.selectors import Reason
 
-    assert describe(Reason(feature, value, reference, days)).startswith(text)
+    with translation.override("en"):  # whatever language an earlier test left active
+        assert describe(Reason(feature, value, reference, days)).startswith(text)
+    with translation.override("fr"):
+        assert "habituel" in describe(Reason(feature, value, reference, days))
 
 
 def test_an_estimate_not_beyond_the_current_lateness_moves_past_it():
