@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -305,16 +304,11 @@ def test_ten_thousand_documents_in_one_call(world, admin, settings):
     items = [invoice(f"BULK-{n:05d}", customer=("PAR001", "LYO001", "FR0001")[n % 3]) for n in range(MAX_ITEMS)]
     raw = json.dumps({"items": items}, indent=2).encode()
     assert len(raw) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # above Django's default limit
-    started = time.perf_counter()
     body = ok(post(admin, "documents", None, raw=raw))
-    elapsed = time.perf_counter() - started
     assert body["counts"]["created"] == MAX_ITEMS
     assert Document.objects.filter(number__startswith="BULK-").count() == MAX_ITEMS
-    assert elapsed < 20, f"10,000 documents took {elapsed:.1f} s"
-    started = time.perf_counter()
     body = ok(post(admin, "documents", None, raw=raw))
     assert body["counts"]["unchanged"] == MAX_ITEMS
-    assert time.perf_counter() - started < 20
 
 
 # --- permissions and scope ----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -66,9 +65,7 @@ def lettering_groups(path):
 
 
 def test_the_farm_fec_loads_field_by_field_and_its_totals_match_class_411(company):
-    started = time.monotonic()
     result = run("import", "fec", str(FARM), "--company", "FEC1")
-    assert time.monotonic() - started < 10  # about a second on a laptop
     assert result["status"] == "loaded" and result["error_count"] == 0
     c = result["counts"]
     assert (c["lines"], c["entries"], c["rejected_entries"]) == (5422, 2033, 0)
@@ -227,9 +224,7 @@ def test_reimporting_the_same_fec_changes_nothing(company):
 
 
 def test_the_shop_fec_with_one_collective_customer_account(company):
-    started = time.monotonic()
     result = run("import", "fec", str(SHOP), "--company", "FEC1")
-    assert time.monotonic() - started < 10
     assert result["status"] == "loaded"
     assert (result["counts"]["lines"], result["counts"]["entries"]) == (10756, 4001)
     t = result["totals"]
