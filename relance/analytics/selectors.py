@@ -31,11 +31,6 @@ def group_currency() -> str:
     return group.currency if group else "EUR"
 
 
-def rates_for(currencies: set[str], as_of: dt.date) -> dict[str, Decimal]:
-    """Units per euro of each currency at ``as_of``; RateMissing names the one missing."""
-    return {c: fx.rate_on(c, as_of) for c in sorted(currencies)}
-
-
 class Converter:
     """Per-currency sums → one presentation currency, each currency rounded on its own (see domain)."""
 

@@ -90,3 +90,25 @@ def test_a_model_prediction_moves_its_invoice(example_ledger):
     fc = forecast.cash_forecast(SYSTEM)
     # I2 (500) predicted on 07-02 (week 1) instead of its due date + 10 days; the rest as before
     assert weeks(fc) == [D("735.00"), D("235.00"), D("235.00"), D("235.00")]
+
+
+def test_without_the_risk_ml_and_promise_models_the_figures_are_zero_and_the_rest_stands(example_ledger, monkeypatch):
+    from relance.analytics import extras
+
+    real = extras.model
+    monkeypatch.setattr(
+        extras, "model", lambda label: None if label.split(".")[0] in {"risk", "ml", "collections"} else real(label)
+    )
+    CreditInsuranceCover.objects.create(
+        customer=example_ledger.customers["eur"], insurer="Coface", insured_amount=D("5000.00"), currency="EUR",
+        valid_from=dt.date(2026, 1, 1),
+    )  # fmt: skip
+    k = selectors.kpis(SYSTEM, use_summary=False).kpis
+    assert (k.insured, k.factored, k.under_promise) == (D("0.00"), D("0.00"), D("0.00"))
+    assert k.total_receivables == D("2000.00")
+    assert weeks(forecast.cash_forecast(SYSTEM, use_summary=False)) == [
+        D("235.00"),
+        D("235.00"),
+        D("735.00"),
+        D("235.00"),
+    ]
