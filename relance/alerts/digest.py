@@ -36,9 +36,7 @@ def _since(user: User, as_of: dt.date) -> dt.datetime:
 def digest_for(user: User, as_of: dt.date) -> dict[str, Any] | None:
     """What the user's digest would list today, or None when there is nothing new."""
     since = _since(user, as_of)
-    new = list(
-        selectors.alerts_for(user, status="live").filter(raised_at__gt=since).order_by("-raised_at")
-    )
+    new = list(selectors.alerts_for(user, status="live").filter(raised_at__gt=since).order_by("-raised_at"))
     assigned = list(selectors.alerts_for(user, status="live").filter(assigned_to=user).order_by("-raised_on"))
     if not new and not [a for a in assigned if a not in new]:
         return None

@@ -8,8 +8,11 @@ refreshes today's position and every day's flows; `relance kpi-refresh` does it 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -25,8 +28,26 @@ from .sql import KpiFilters
 POSITION, FLOW, FORECAST = "position", "flow", "forecast"
 
 
+_MARK: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("relance_ledger_mark", default=None)
+
+
+@contextlib.contextmanager
+def one_mark() -> Iterator[None]:
+    """Within the block (one page or API request), the ledger's fingerprint is read once, not at every check."""
+    token = _MARK.set(_read_mark())
+    try:
+        yield
+    finally:
+        _MARK.reset(token)
+
+
 def ledger_mark() -> dict[str, Any]:
     """A fingerprint of everything the KPIs read (each part one indexed lookup or a small table)."""
+    cached = _MARK.get()
+    return cached if cached is not None else _read_mark()
+
+
+def _read_mark() -> dict[str, Any]:
 
     def latest(qs: Any, field: str) -> str:
         value = qs.order_by().aggregate(m=Max(field))["m"]

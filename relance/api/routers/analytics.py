@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from relance.analytics import report, selectors
+from relance.analytics import report, selectors, summaries
 from relance.api import problems
 from relance.api.auth import actor
 from relance.core import clock, errors, scope
@@ -56,5 +56,6 @@ def get_kpi(
         params = report.parse_params(request.GET, today=clock.today())
     except errors.ValidationError as exc:
         raise problems.invalid_request([problems.FieldError(("query", exc.field or ""), exc.message, "invalid")])
-    result = selectors.kpis(user, as_of=params.as_of, filters=params.filters, currency=params.currency, trend=True)
+    with summaries.one_mark():
+        result = selectors.kpis(user, as_of=params.as_of, filters=params.filters, currency=params.currency, trend=True)
     return report.as_json(result)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from relance.analytics import dashboard, report
+from relance.analytics import dashboard, report, summaries
 from relance.analytics.sql import KpiFilters
 from relance.core import clock, errors, scope
 from relance.core.vocab import RiskClass, Role
@@ -59,6 +59,11 @@ def _filter_options(user: Any, board: Any) -> dict[str, Any]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    with summaries.one_mark():  # the summaries' freshness is checked against one read of the ledger
+        return _home(request)
+
+
+def _home(request: HttpRequest) -> HttpResponse:
     user = request.user
     as_of = clock.today()
     layout = home_layout(user)
