@@ -7,6 +7,8 @@ A user acknowledges it, assigns it to someone, and comments on it; each of these
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -26,6 +28,15 @@ class AlertStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     CLOSED = "closed", _("Closed")
+
+
+# Titles in the reader's language, by kind: "{placeholders}" filled from the alert's data. Apps that raise
+# alerts register theirs (relance.risk does in its AppConfig.ready); unknown kinds show the stored title.
+TITLES: dict[str, Any] = {}
+
+
+def register_title(kind: str, text: Any) -> None:
+    TITLES[kind] = text
 
 
 class Alert(models.Model):
@@ -84,6 +95,17 @@ class Alert(models.Model):
     @property
     def is_live(self) -> bool:
         return self.cleared_on is None
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language when the kind registered one, else the stored title."""
+        text = TITLES.get(self.kind)
+        if text is None:
+            return self.title
+        try:
+            return str(text).format(**(self.data or {}))
+        except (KeyError, IndexError, ValueError):
+            return self.title
 
 
 class AlertComment(models.Model):

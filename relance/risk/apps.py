@@ -14,5 +14,11 @@ class RiskConfig(AppConfig):
         for model in ("customerrisk", "scorehistory", "creditinsurancecover", "creditlimit", "order", "claim"):
             scope.register(f"risk.{model}", "customer__", None)
         scope.register("risk.factoreddocument", "document__customer__", None)
+        from relance.alerts.models import register_title
+
+        from .monitor import LOCALISED_TITLES
+
+        for kind, text in LOCALISED_TITLES.items():
+            register_title(kind, text)
         for model in ("financialstatement", "legalevent", "externalscore", "legalentityrisk"):
             scope.register(f"risk.{model}", "legal_entity__accounts__", None)

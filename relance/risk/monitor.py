@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from relance.alerts import services as alerts
 from relance.alerts.models import Alert
@@ -39,6 +40,19 @@ TITLES = {
     monitoring.PROMISE_BROKEN: "Promise to pay broken on {broken_on}",
     monitoring.CLAIM_DEADLINE: "Declare the claim by {deadline} (insolvency proceedings)",
     CLAIM_REMINDER: "Claim declaration due in {days} days ({deadline})",
+}
+
+
+# The same titles in the reader's language (pages, digest); the stored title (above, English) is for webhooks.
+LOCALISED_TITLES = {
+    monitoring.CLASS_DOWNGRADE: gettext_lazy("Risk class lowered from {old} to {new}"),
+    monitoring.LEGAL_EVENT: gettext_lazy("New legal event: {kind} published on {published_on}"),
+    monitoring.LIMIT_OVERRUN: gettext_lazy("Exposure {exposure} {currency} above the credit limit of {limit}"),
+    monitoring.PAYMENT_SLIPPAGE: gettext_lazy("Payment slippage: {recent} days late recently against {prior} before"),
+    monitoring.NEW_OVERDUE: gettext_lazy("Invoice {number} overdue: {amount} {currency}"),
+    monitoring.COVER_EXPIRING: gettext_lazy("Credit-insurance cover ({insurer}) expires on {expires_on}"),
+    monitoring.CLAIM_DEADLINE: gettext_lazy("Declare the claim by {deadline} (insolvency proceedings)"),
+    CLAIM_REMINDER: gettext_lazy("Claim declaration due in {days} days ({deadline})"),
 }
 
 
@@ -256,7 +270,7 @@ def claims_sync(*, as_of: dt.date) -> dict[str, int]:
                 customer=claim.customer,
                 key=f"{key}:{days}",
                 title=title_for(CLAIM_REMINDER, {"days": left, "deadline": claim.deadline.isoformat()}),
-                data={**params, "claim_id": claim.pk, "days_left": left},
+                data={**params, "claim_id": claim.pk, "days": left},
                 as_of=as_of,
                 severity="critical",
             )

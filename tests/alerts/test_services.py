@@ -134,3 +134,16 @@ def test_a_closed_alert_cannot_be_acknowledged_and_an_empty_comment_is_refused(w
     services.alert_clear(kind=alert.kind, company=alert.company, customer=alert.customer, as_of=DAY)
     with pytest.raises(errors.ValidationError):
         services.alert_acknowledge(actor=world.users["admin"], alert=alert)
+
+
+def test_a_risk_alert_title_is_shown_in_the_readers_language(world):
+    from django.utils import translation
+
+    alert, _ = _raise(world, kind="risk.class_downgrade", title="Risk class lowered from B to D",
+                      data={"old": "B", "new": "D"})  # fmt: skip
+    with translation.override("fr"):
+        assert alert.display_title == "Classe de risque abaissée de B à D"
+    with translation.override("en"):
+        assert alert.display_title == "Risk class lowered from B to D"
+    other, _ = _raise(world, kind="ledger.stale", title="Stale data")
+    assert other.display_title == "Stale data"
