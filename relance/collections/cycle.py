@@ -32,6 +32,7 @@ from relance.core import audit, clock, errors
 from relance.core.money import from_db
 from relance.ledger.models import Contact, Customer, Document, Payment
 from relance.orgs.models import Company
+from relance.risk.selectors import dunning_stopped_customer_ids
 
 from . import domain, writer
 from .models import (
@@ -167,6 +168,7 @@ def accounts(
         .values_list("customer_id", "currency", "total")
     ):
         cash[(cid, cur)] = from_db(total, cur)
+    stopped = dunning_stopped_customer_ids()  # insolvency proceedings: every account of the legal entity
     waiting = set(
         Reply.objects.filter(handled_at__isnull=True, customer__isnull=False).values_list("customer_id", flat=True)
     )
@@ -186,7 +188,9 @@ def accounts(
         cid, cur = current
         _, company_id, code, ref, risk, profile, strategic, country = customers[cid]
         held = ""
-        if cid in waiting:
+        if cid in stopped:
+            held = domain.INSOLVENCY
+        elif cid in waiting:
             held = domain.REPLY_PENDING
         elif (cid, cur) in account_promises:
             held = domain.PROMISED

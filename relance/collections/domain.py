@@ -16,8 +16,9 @@ Rules (docs/collections.md):
 * Invoices whose open amount is below the tolerance are residuals: never chased.
 * When unapplied cash and open credit notes cover what would be chased (to within the tolerance), or
   what is left is below the tolerance, nothing is sent (``covered`` / ``below_tolerance``).
-* An account can be held as a whole (``reply_pending``: the customer answered and nobody handled it yet;
-  ``stale_data``: the company's ledger is too old to chase anyone).
+* An account can be held as a whole (``insolvency``: proceedings are open against the customer's legal
+  entity, so claims go to the court-appointed representative, never to the customer; ``reply_pending``: the
+  customer answered and nobody handled it yet; ``stale_data``: the company's ledger is too old to chase anyone).
 * The invoices due for a step are grouped into one communication per channel (the customer and the
   currency are fixed by the account); the communication takes the latest step among them.
 """
@@ -41,7 +42,8 @@ BELOW_TOLERANCE = "below_tolerance"
 REPLY_PENDING = "reply_pending"
 STALE_DATA = "stale_data"
 NO_ADDRESS = "no_address"
-REASONS = (DISPUTED, PROMISED, COVERED, BELOW_TOLERANCE, REPLY_PENDING, STALE_DATA, NO_ADDRESS)
+INSOLVENCY = "insolvency"
+REASONS = (DISPUTED, PROMISED, COVERED, BELOW_TOLERANCE, REPLY_PENDING, STALE_DATA, NO_ADDRESS, INSOLVENCY)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Account:
     strategic: bool = False
     country: str = ""
     unapplied_cash: Decimal = Decimal(0)
-    held: str = ""  # a reason that holds the whole account (reply_pending, stale_data, promised)
+    held: str = ""  # a reason that holds the whole account (insolvency, reply_pending, stale_data, promised)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ from relance.collections.models import (
 from relance.core import audit, clock, errors
 from relance.core.money import Money
 from relance.ledger import services as ledger
+from relance.ledger.models import Customer, LegalEntity
+from relance.risk import scoring
+from relance.risk.models import LegalEvent
 
 from ..factories import ContactFactory, CustomerFactory
 
@@ -188,6 +191,28 @@ def test_disputed_and_promised_documents_are_held_and_resume(book, smtp):
     assert [(a["documents"], a["status"]) for a in acme_actions(result) if a["status"] != "skipped"] == [
         (["F-2"], "task_created")
     ]
+
+
+def test_insolvency_proceedings_stop_dunning_for_every_account_of_the_legal_entity(book, world, smtp):
+    cust, _ = book
+    uk_account = CustomerFactory(company=world.uk, reference="ACME-UK", name="Acme Ltd")
+    ledger.document_upsert(
+        actor=audit.SYSTEM, company=world.uk, customer=uk_account, number="UK-1", currency="GBP", amount="500.00",
+        issue_date=DAY - dt.timedelta(days=60), due_date=DAY - dt.timedelta(days=20),
+    )  # fmt: skip
+    entity = LegalEntity.objects.create(key="SIREN:552100554", name="Acme", country="FR", siren="552100554")
+    Customer.objects.filter(pk__in=[cust.pk, uk_account.pk]).update(legal_entity=entity)
+    before = {a["customer_ref"]: a["status"] for a in cycle.cycle_run(as_of=DAY, dry_run=True).actions}
+    assert before["ACME"] != "skipped" and before["ACME-UK"] != "skipped"
+
+    LegalEvent.objects.create(
+        legal_entity=entity, kind="receivership", reference="A2026-1", published_on=DAY - dt.timedelta(days=1)
+    )
+    scoring.rescore(as_of=DAY)
+    result = cycle.cycle_run(as_of=DAY)
+    mine = [a for a in result.actions if a["customer_ref"] in ("ACME", "ACME-UK")]
+    assert mine and {(a["status"], a.get("reason")) for a in mine} == {("skipped", "insolvency")}
+    assert smtp.messages == []
 
 
 def test_dry_run_records_nothing(book):

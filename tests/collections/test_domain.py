@@ -11,6 +11,7 @@ from relance.collections import rulebook
 from relance.collections.domain import (
     COVERED,
     DISPUTED,
+    INSOLVENCY,
     NO_LEVEL,
     PROMISED,
     REPLY_PENDING,
@@ -117,9 +118,10 @@ def test_cash_leaving_less_than_the_tolerance_is_below_tolerance_not_covered():
     ]
 
 
-def test_a_held_account_is_skipped_with_the_reason():
-    actions = decide(acct(inv(1, 5), held=REPLY_PENDING), BOOK, AS_OF)
-    assert summary(actions) == [("first_reminder", "email", (1,), REPLY_PENDING)]
+@pytest.mark.parametrize("reason", [REPLY_PENDING, INSOLVENCY])
+def test_a_held_account_is_skipped_with_the_reason(reason):
+    actions = decide(acct(inv(1, 5), held=reason), BOOK, AS_OF)
+    assert summary(actions) == [("first_reminder", "email", (1,), reason)]
 
 
 def test_new_levels_are_each_invoices_own_step():
