@@ -87,6 +87,7 @@ def test_contractual_rate_floored_at_three_times_the_legal_rate(world):
     rate = interest.rate_function(cust)
     assert rate(dt.date(2025, 3, 1)) == D("11.13")  # 3 × 3.71 (2025 H1) > 5
     assert rate(dt.date(2025, 9, 1)) == D("8.28")  # 3 × 2.76
+    assert rate(dt.date(2026, 3, 1)) == D("7.86")  # 3 × 2.62 (2026 H1)
     CustomerTerms.objects.filter(customer=cust).update(contract_rate=D("15"))
     assert interest.rate_function(cust)(dt.date(2025, 9, 1)) == D("15")
     cust.kind = CustomerKind.CONSUMER
