@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from relance.analytics import report, selectors, summaries
+from relance.analytics import report, selectors
 from relance.core import clock, errors, scope
 from relance.core.management.base import CLI_ACTOR, RelanceCommand
 from relance.orgs.models import User
