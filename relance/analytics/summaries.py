@@ -15,8 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db import connection, transaction
 
 from relance.core import clock, scope
 from relance.ledger.models import Allocation, Customer, Document, Payment
@@ -29,16 +28,18 @@ POSITION, FLOW, FORECAST = "position", "flow", "forecast"
 
 
 _MARK: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("relance_ledger_mark", default=None)
+_FRESH: contextvars.ContextVar[dict[tuple, bool] | None] = contextvars.ContextVar("relance_fresh", default=None)
 
 
 @contextlib.contextmanager
 def one_mark() -> Iterator[None]:
     """Within the block (one page or API request), the ledger's fingerprint is read once, not at every check."""
-    token = _MARK.set(_read_mark())
+    token, fresh_token = _MARK.set(_read_mark()), _FRESH.set({})
     try:
         yield
     finally:
         _MARK.reset(token)
+        _FRESH.reset(fresh_token)
 
 
 def ledger_mark() -> dict[str, Any]:
@@ -48,17 +49,15 @@ def ledger_mark() -> dict[str, Any]:
 
 
 def _read_mark() -> dict[str, Any]:
-
-    def latest(qs: Any, field: str) -> str:
-        value = qs.order_by().aggregate(m=Max(field))["m"]
-        return value.isoformat() if value is not None else ""
-
-    mark = {
-        "allocation": Allocation.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
-        "document": latest(Document.objects, "updated_at"),
-        "payment": latest(Payment.objects, "updated_at"),
-        "customer": latest(Customer.objects, "updated_at"),
-    }
+    """In one round trip (``SELECT (SELECT MAX(..) FROM ..), …``): the latest allocation id, the latest change of
+    documents, payments and customers (indexed), and the latest change and size of the small tables the KPIs
+    read (disputes, promises, insurance covers, factored documents)."""
+    parts: list[tuple[str, Any, str, str]] = [
+        ("allocation", Allocation, "MAX", "id"),
+        ("document", Document, "MAX", "updated_at"),
+        ("payment", Payment, "MAX", "updated_at"),
+        ("customer", Customer, "MAX", "updated_at"),
+    ]
     for label, field in (
         ("collections.Dispute", "updated_at"),
         ("collections.Promise", "updated_at"),
@@ -66,23 +65,42 @@ def _read_mark() -> dict[str, Any]:
     ):
         model = extras.model(label)
         if model is not None:
-            agg = model.objects.order_by().aggregate(m=Max(field), n=Count("pk"))
-            mark[label] = [agg["m"].isoformat() if agg["m"] else "", agg["n"]]
+            parts += [(f"{label}:m", model, "MAX", field), (f"{label}:n", model, "COUNT", "id")]
     factored = extras.model("risk.FactoredDocument")
-    if factored is not None:  # no change stamp: count and a checksum of the dates
-        agg = factored.objects.order_by().aggregate(n=Count("pk"), m=Max("pk"), r=Count("released_on"))
-        mark["risk.FactoredDocument"] = [agg["n"], agg["m"] or 0, agg["r"]]
-    return mark
+    if factored is not None:  # no change stamp: count, latest id and how many were released
+        parts += [
+            ("risk.FactoredDocument:n", factored, "COUNT", "id"),
+            ("risk.FactoredDocument:m", factored, "MAX", "id"),
+            ("risk.FactoredDocument:r", factored, "COUNT", "released_on"),
+        ]
+    qn = connection.ops.quote_name
+    columns = [
+        f"(SELECT {fn}({qn(model._meta.get_field(field).column)}) FROM {qn(model._meta.db_table)})"  # noqa: S608
+        for _name, model, fn, field in parts
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns))  # table and column names from the models' metadata only
+        row = cursor.fetchone()
+    return {
+        name: (v.isoformat() if hasattr(v, "isoformat") else v) for (name, *_rest), v in zip(parts, row, strict=True)
+    }
 
 
 def fresh(kind: str, day: dt.date, mark: dict[str, Any] | None = None) -> bool:
-    """Whether the summary ``kind`` for ``day`` exists and the ledger has not changed since it was computed."""
+    """Whether the summary ``kind`` for ``day`` exists and the ledger has not changed since it was computed.
+    Within ``one_mark()`` the answer is remembered for the block."""
+    cache = _FRESH.get()
+    if cache is not None and mark is None and (kind, day) in cache:
+        return cache[(kind, day)]
     run = (
         SummaryRun.objects.filter(kind=kind, date__gte=day).order_by("date").first()
         if kind == FLOW
         else (SummaryRun.objects.filter(kind=kind, date=day).first())
     )
-    return run is not None and run.mark == (mark if mark is not None else ledger_mark())
+    answer = run is not None and run.mark == (mark if mark is not None else ledger_mark())
+    if cache is not None and mark is None:
+        cache[(kind, day)] = answer
+    return answer
 
 
 def _record(kind: str, day: dt.date, mark: dict[str, Any], began: float) -> None:
