@@ -180,5 +180,15 @@ def refresh(day: dt.date | None = None, *, flows: bool = True) -> dict[str, Any]
     out: dict[str, Any] = {"date": day.isoformat(), "position_cells": refresh_position(day)}
     if flows:
         out["flow_rows"] = refresh_flows(max(day, clock.today()))
+    _analyze()
     out["seconds"] = round(time.perf_counter() - began, 2)
     return out
+
+
+def _analyze() -> None:
+    """PostgreSQL: fresh statistics for the summary tables just rewritten (good plans from the first request)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m in (DailyPosition, DailyFlow, DailyCustomer, DailyForecast, SummaryRun)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
