@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -127,6 +128,7 @@ def worklist(user: Any, *, as_of: Any, collector: Any = None, limit: int = 100) 
                 weights[currency] = Decimal(1)
         return weights[currency]
 
+    predicted = _predicted_payment(docs)
     items = [
         domain.WorkItem(
             customer_id=r["customer_id"],
@@ -134,6 +136,7 @@ def worklist(user: Any, *, as_of: Any, collector: Any = None, limit: int = 100) 
             overdue=from_db(r["total"], r["currency"]),
             oldest_days=(as_of - r["oldest"]).days,
             risk_class=info[r["customer_id"]]["risk_class"],
+            p_pay=predicted.get((r["customer_id"], r["currency"])),
             weight=weight(r["currency"]),
         )
         for r in rows
@@ -149,6 +152,36 @@ def worklist(user: Any, *, as_of: Any, collector: Any = None, limit: int = 100) 
                 "gain": ranked.gain,
                 "probability": ranked.probability,
                 "age_factor": ranked.age_factor,
+                "predicted": ranked.item.p_pay is not None,
             }
         )
+    return out
+
+
+P_PAY_FLOOR = Decimal("0.05")  # a predicted probability is never taken as zero: someone may still pay
+
+
+def _predicted_payment(docs: QuerySet) -> dict[tuple[int, str], Decimal]:
+    """Probability of payment per (customer, currency) from the payment-date predictions (relance.ml).
+
+    For the overdue invoices that have a prediction: 1 − the amount-weighted probability of being paid more than
+    the late threshold after the due date, floored at 5 %. Accounts without any prediction are left out, so the
+    ranking falls back on the risk class for them (collections.domain.P_PAY).
+    """
+    from django.db.models import ExpressionWrapper, F, FloatField, Sum
+
+    rows = (
+        docs.filter(prediction__isnull=False)
+        .values("customer_id", "currency")
+        .annotate(
+            late=Sum(ExpressionWrapper(F("open_amount") * F("prediction__prob_late"), output_field=FloatField())),
+            amount=Sum("open_amount", output_field=FloatField()),
+        )
+    )
+    out: dict[tuple[int, str], Decimal] = {}
+    for r in rows:
+        if not r["amount"]:
+            continue
+        p = Decimal(1) - Decimal(str(round(float(r["late"]) / float(r["amount"]), 4)))
+        out[(r["customer_id"], r["currency"])] = max(P_PAY_FLOOR, min(Decimal(1), p)).quantize(Decimal("0.01"))
     return out

@@ -36,7 +36,11 @@ def _reason(row: dict[str, Any]) -> str:
     from relance.web.templatetags.relance import money, percent
 
     item = row["item"]
-    return _("%(amount)s overdue, oldest %(days)s days late; risk %(risk)s: %(p)s likely to pay") % {
+    if row.get("predicted"):
+        text = _("%(amount)s overdue, oldest %(days)s days late; risk %(risk)s; predicted: %(p)s likely to pay")
+    else:
+        text = _("%(amount)s overdue, oldest %(days)s days late; risk %(risk)s: %(p)s likely to pay")
+    return text % {
         "amount": money(item.overdue, item.currency),
         "days": item.oldest_days,
         "risk": item.risk_class or "—",
