@@ -149,11 +149,6 @@ def accounts(
     docs = Document.objects.filter(open_amount__gt=0).filter(Q(type="credit_note") | Q(due_date__lte=horizon))
     if customer_ids is not None:
         docs = docs.filter(customer_id__in=customer_ids)
-    from relance.risk.selectors import dunning_stopped_customer_ids
-
-    stopped = dunning_stopped_customer_ids()  # insolvency proceedings: no dunning in any company (docs/risk.md)
-    if stopped:
-        docs = docs.exclude(customer_id__in=stopped)
     through = Dispute.documents.through
     disputed = set(
         through.objects.filter(dispute__status="open").values_list("document_id", flat=True).iterator(chunk_size=10_000)
