@@ -74,9 +74,31 @@ def run_frequent_jobs() -> dict[str, Any]:
     return results
 
 
+# The order of the daily jobs where one reads what another writes; the others run after them, by name.
+# Promises are reviewed first (kept or broken from yesterday's payments); the payment predictions and payer
+# profiles are refreshed; the rescoring then sees the broken promises and the legal events, sets class X and
+# the insolvency stop; only then does the dunning run decide; the dashboard summaries come after every write
+# of the day, and the alert digest after every alert.
+DAILY_ORDER = (
+    "collections_promises",
+    "ml",
+    "risk",
+    "collections_reminders",
+    "analytics_summaries",
+    "risk_alerts_digest",
+)
+
+
+def ordered(names: list[str] | set[str]) -> list[str]:
+    """Pure: the daily job names in the order they must run (DAILY_ORDER first, then the others by name)."""
+    rank = {name: n for n, name in enumerate(DAILY_ORDER)}
+    return sorted(names, key=lambda name: (rank.get(name, len(DAILY_ORDER)), name))
+
+
 def jobs() -> dict[str, Job]:
+    """The daily jobs, in the order they run."""
     _load_jobs()
-    return dict(_JOBS)
+    return {name: _JOBS[name] for name in ordered(set(_JOBS))}
 
 
 def _load_jobs() -> None:
@@ -130,7 +152,7 @@ def run_due_jobs(now: dt.datetime | None = None) -> list[ScheduledRun]:
         return []
     as_of = clock.today()
     done = []
-    for name in sorted(jobs()):
+    for name in jobs():
         run = run_job(name, as_of)
         if run is not None:
             done.append(run)

@@ -47,3 +47,22 @@ def test_frequent_jobs_run_every_tick_and_failures_are_contained(db, monkeypatch
 def test_the_real_registry_holds_housekeeping_and_the_webhook_sweep(db):
     assert "housekeeping" in scheduler.jobs()
     assert "webhooks_retry" in scheduler.frequent_jobs()
+
+
+def test_daily_jobs_that_read_what_others_write_run_after_them():
+    names = {"webhooks", "risk", "collections_reminders", "ml", "a_new_job", "collections_promises"}
+    assert scheduler.ordered(names) == [
+        "collections_promises",
+        "ml",
+        "risk",
+        "collections_reminders",
+        "a_new_job",
+        "webhooks",
+    ]
+
+
+def test_the_real_registry_rescores_before_dunning_and_summarises_last(db):
+    names = list(scheduler.jobs())
+    position = {name: names.index(name) for name in scheduler.DAILY_ORDER}
+    assert [name for name in names if name in position] == list(scheduler.DAILY_ORDER)
+    assert position["risk"] < position["collections_reminders"] < position["analytics_summaries"]

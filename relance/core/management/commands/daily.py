@@ -19,14 +19,14 @@ class Command(RelanceCommand):
         parser.add_argument("--list", action="store_true", help="List the daily jobs.")
 
     def run(self, **options: Any) -> Any:
-        names = sorted(scheduler.jobs())
+        names = list(scheduler.jobs())  # in the order they run
         if options["list"]:
             for name in names:
                 self.say(name)
             return {"jobs": names}
         as_of = options["date"] or clock.today()
         results = []
-        for name in options["job"] or names:
+        for name in scheduler.ordered(options["job"]) if options["job"] else names:
             if name not in names:
                 from relance.core.errors import ValidationError
 
