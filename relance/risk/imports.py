@@ -7,6 +7,7 @@ fiscal year end; announcement reference; legal entity, provider and date). Forma
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
-from relance.core import audit, errors
+from relance.core import audit, clock, errors
 from relance.ingest.rows import CANONICAL, BadValue, RowError, parse_date, parse_decimal
 from relance.ledger.models import Customer, LegalEntity
 
@@ -38,6 +39,7 @@ class ImportResult:
         default_factory=lambda: {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "ignored": 0}
     )
     errors: list[RowError] = field(default_factory=list)
+    applied: dict[str, Any] = field(default_factory=dict)  # legal events: the rescoring and monitoring done
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class ImportResult:
             "status": self.status,
             "counts": self.counts,
             "errors": [e.as_dict() for e in self.errors],
+            **({"applied": self.applied} if self.applied else {}),
         }
 
 
@@ -229,9 +232,13 @@ def _judgment(raw: dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def import_legal_events(*, actor: Any, path: Path) -> ImportResult:
+def import_legal_events(*, actor: Any, path: Path, as_of: dt.date | None = None) -> ImportResult:
     """Legal events from a BODACC-like feed (JSON records or CSV); announcements of companies we do not know,
-    and judgments we do not track, are ignored (counted)."""
+    and judgments we do not track, are ignored (counted).
+
+    Once the import has committed, every account of the legal entities whose events were created or updated is
+    rescored and monitored at once (``monitor.legal_events_apply``, as of ``as_of``, default today): opening
+    proceedings stop dunning in every company without waiting for the daily job."""
     result = ImportResult(str(path), "legal_events")
     resolver = EntityResolver()
     rows: list[dict[str, Any]] = []
@@ -305,24 +312,34 @@ def import_legal_events(*, actor: Any, path: Path) -> ImportResult:
             }
         )
 
+    touched: set[int] = set()
+
     def write() -> Iterator[tuple[Any, str]]:
         for values in rows:
             current = LegalEvent.objects.filter(reference=values["reference"]).first()
             if current is None:
                 yield LegalEvent.objects.create(**values), "created"
                 result.counts["created"] += 1
+                touched.add(values["legal_entity_id"])
                 continue
             keys = ("legal_entity_id", "kind", "published_on", "judgment_date", "court", "representative")
             if all(getattr(current, k) == values[k] for k in keys):
                 result.counts["unchanged"] += 1
                 continue
+            touched.add(current.legal_entity_id)  # an event moved to another entity changes both
             for k, v in values.items():
                 setattr(current, k, v)
             current.save()
+            touched.add(current.legal_entity_id)
             result.counts["updated"] += 1
             yield current, "updated"
 
-    return _finish(result, actor=actor, write=write)
+    _finish(result, actor=actor, write=write)
+    if result.status == "done" and touched:
+        from .monitor import legal_events_apply
+
+        result.applied = legal_events_apply(touched, as_of=as_of or clock.today(), actor=actor)
+    return result
 
 
 # --- external scores ------------------------------------------------------------------------------------

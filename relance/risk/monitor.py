@@ -200,6 +200,19 @@ def _monitor_chunk(ids: list[int], *, as_of: dt.date, counts: dict[str, int]) ->
         counts["customers"] += 1
 
 
+def legal_events_apply(entity_ids: Iterable[int], *, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
+    """Make new or changed legal events take effect at once: rescore every account of these legal entities, in
+    every company (class X, block and dunning stop on opening proceedings; a plan or closure lifts them), then
+    run the monitoring for them (legal-event and downgrade alerts, insolvency claims)."""
+    from . import scoring
+
+    ids = sorted(set(Customer.objects.filter(legal_entity_id__in=set(entity_ids)).values_list("pk", flat=True)))
+    if not ids:
+        return {"customers": 0}
+    result = scoring.rescore(as_of=as_of, customer_ids=ids, actor=actor)
+    return {"customers": len(ids), "rescore": result.as_dict(), "monitoring": monitor(as_of=as_of, customer_ids=ids)}
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1

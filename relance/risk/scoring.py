@@ -57,6 +57,7 @@ class RescoreResult:
     entities: int = 0
     changed_ids: list[int] = field(default_factory=list)
     considered_ids: list[int] | None = None  # None: every customer
+    targeted: bool = False  # named customers only (not a starting point for the next incremental run)
     entity_worst: dict[int, tuple[int, str]] = field(default_factory=dict)
 
     def note_entity(self, entity_id: int, score: int, risk_class: str) -> None:
@@ -72,7 +73,7 @@ class RescoreResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
-            "mode": "all" if self.full else "changed",
+            "mode": "all" if self.full else "customers" if self.targeted else "changed",
             "considered": self.considered,
             "changed": self.changed,
             "created": self.created,
@@ -147,7 +148,14 @@ def rescore(
 ) -> RescoreResult:
     """Score customers and write the changed results (see the module docstring)."""
     started = clock.now()
-    last = RescoreRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    # A run over named customers (an import, ``--customer``) is no starting point for the next incremental run:
+    # it did not look at the other customers' changes.
+    last = (
+        RescoreRun.objects.filter(finished_at__isnull=False)
+        .exclude(counts__mode="customers")
+        .order_by("-started_at")
+        .first()
+    )
     group_ids = set(Customer.objects.values_list("company__group_id", flat=True).distinct())
     cfgs = {gid: settings_for(gid) for gid in group_ids}
     any_cfg = next(iter(cfgs.values()), config.resolve({}))
@@ -157,7 +165,7 @@ def rescore(
         ids, full = None, True
     else:
         ids = sorted(changed_customer_ids(last.started_at, last_as_of=last.as_of, as_of=as_of, cfg=any_cfg))
-    result = RescoreResult(as_of=as_of, full=full, considered_ids=ids)
+    result = RescoreResult(as_of=as_of, full=full, considered_ids=ids, targeted=customer_ids is not None)
     if ids is None:
         all_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
         for i in range(0, len(all_ids), CHUNK):

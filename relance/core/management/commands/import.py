@@ -193,7 +193,11 @@ class Command(RelanceCommand):
             if self.as_json:
                 self.stdout.write(self._json(result.as_dict()))
             raise CommandError(f"{len(result.errors)} error(s): nothing was imported (fix the file).", returncode=2)
-        if c["created"] or c["updated"]:
+        if kind == "legal-events" and result.applied:
+            self.say(
+                f"{result.applied['customers']} customer account(s) of these legal entities rescored and monitored."
+            )
+        elif c["created"] or c["updated"]:
             self.say("Run `relance risk rescore` (or wait for the daily job) to update the scores.")
         return result.as_dict()
 
