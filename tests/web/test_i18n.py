@@ -88,3 +88,12 @@ def test_the_compiled_catalog_matches_the_po_file():
         elif compiled.gettext(m.id) != m.string:
             stale.append(m.id)
     assert stale == [], "run: relance compilemessages --ignore=.venv"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_dashboard_labels_are_translated_and_show_no_doubled_percent_sign(client_for, world, language):
+    client = client_for("credit_manager")
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    html = client.get(reverse("web:home") + f"?company={world.fr.code}").content.decode()  # EUR: no rates needed
+    assert 'data-testid="dashboard"' in html and "%%" not in html
+    assert ("CEI, 30 derniers jours" if language == "fr" else "CEI, last 30 days") in html
