@@ -36,6 +36,13 @@ class Unreachable(Exception):
     """The mail server could not be reached: nothing was handed over, the message can be sent later."""
 
 
+class Uncertain(Exception):
+    """The connection broke during the SMTP transaction: the server may have accepted the message or not.
+
+    Never retried automatically (it could go out twice); a person checks.
+    """
+
+
 class DjangoMailer:
     """Sends through Django's configured backend. Over SMTP it also reads which recipients the server refused
     (a refused ``To`` is a bounce even when the copy to the collector went through)."""
@@ -53,12 +60,20 @@ class DjangoMailer:
         sender = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(a, encoding) for a in message.recipients()]
         try:
-            connection.open()
-            refused = connection.connection.sendmail(sender, recipients, message.message().as_bytes(linesep="\r\n"))
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise Refused(list(exc.recipients), str(exc.recipients)) from exc
-        except (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as exc:
-            raise Unreachable(str(exc)) from exc
+            try:
+                connection.open()
+            except (OSError, smtplib.SMTPException) as exc:
+                raise Unreachable(str(exc)) from exc
+            try:
+                refused = connection.connection.sendmail(
+                    sender, recipients, message.message().as_bytes(linesep="\r\n")
+                )
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise Refused(list(exc.recipients), str(exc.recipients)) from exc
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                raise Unreachable(str(exc)) from exc  # the server answered no: nothing was accepted
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                raise Uncertain(str(exc)) from exc  # cut during the transaction: maybe accepted
         finally:
             with contextlib.suppress(Exception):  # closing a broken connection
                 connection.close()

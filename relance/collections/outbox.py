@@ -4,8 +4,9 @@ For an e-mail or an SMS the action is first *claimed* (``pending`` → ``sending
 the transport, then its outcome recorded (``sent`` with the message id, or ``failed``). A claimed action whose
 outcome was never recorded — the process died between sending and recording — is never sent again: after
 :data:`LEASE` it is marked ``unconfirmed`` and a task asks a person to check. A server that could not be
-reached sent nothing: the action goes back to ``pending`` for the next run. A refused recipient marks the
-address bad and a letter is produced instead. Letters are rendered to PDF and queued for printing.
+reached (or that answered no) accepted nothing: the action goes back to ``pending`` for the next run;
+a connection cut during the SMTP transaction may have delivered it, so it is ``unconfirmed`` too. A refused
+recipient marks the address bad and a letter is produced instead. Letters are rendered to PDF and queued for printing.
 """
 
 from __future__ import annotations
@@ -46,24 +47,33 @@ def _subject(action: DunningAction, company_name: str) -> str:
     return f"[{action.reference}] {company_name}: {label}"
 
 
+INTERRUPTED = "Interrupted between sending and recording: not resent. Check whether it went out."
+CUT_DURING_SENDING = "The connection to the mail server broke while sending: not resent. Check whether it went out."
+
+
+def _unconfirmed(action: DunningAction, error: str) -> None:
+    """Never resent, flagged for a person: the action is ``unconfirmed`` with a check task."""
+    with transaction.atomic():
+        action.status = ActionStatus.UNCONFIRMED
+        action.error = error
+        action.save(update_fields=["status", "error"])
+        Task.objects.create(
+            company_id=action.company_id,
+            customer_id=action.customer_id,
+            kind=TaskKind.CHECK,
+            title=f"Check whether reminder {action.reference} was sent",
+            due_on=clock.today(),
+            assignee_id=action.customer.collector_id,
+            action=action,
+        )
+
+
 def _recover(now: dt.datetime) -> list[tuple[int, str, str]]:
     """Claims older than the lease whose outcome was never recorded: never resent, flagged for a person."""
     out = []
     stale = DunningAction.objects.filter(status=ActionStatus.SENDING, attempted_at__lt=now - LEASE)
     for action in stale.select_related("customer"):
-        with transaction.atomic():
-            action.status = ActionStatus.UNCONFIRMED
-            action.error = "Interrupted between sending and recording: not resent. Check whether it went out."
-            action.save(update_fields=["status", "error"])
-            Task.objects.create(
-                company_id=action.company_id,
-                customer_id=action.customer_id,
-                kind=TaskKind.CHECK,
-                title=f"Check whether reminder {action.reference} was sent",
-                due_on=clock.today(),
-                assignee_id=action.customer.collector_id,
-                action=action,
-            )
+        _unconfirmed(action, INTERRUPTED)
         out.append((action.pk, ActionStatus.UNCONFIRMED, "interrupted"))
     return out
 
@@ -214,6 +224,12 @@ def send_email(action: DunningAction, as_of: dt.date, mailer: mail.Mailer) -> tu
     except mail.Unreachable as exc:
         DunningAction.objects.filter(pk=action.pk).update(status=ActionStatus.PENDING, error=str(exc)[:500])
         return ActionStatus.PENDING, "mail server unreachable"
+    except mail.Uncertain as exc:
+        action.message_id = message_id
+        DunningAction.objects.filter(pk=action.pk).update(message_id=message_id)
+        _unconfirmed(action, f"{CUT_DURING_SENDING} ({exc})"[:500])
+        # the run's JSON knows sent/queued/task_created/skipped/failed: this one failed, and is not retried
+        return ActionStatus.FAILED, "connection cut while sending: not resent, check whether it went out"
     except mail.Refused as exc:
         with transaction.atomic():
             for address in exc.addresses or [contact.email]:

@@ -32,6 +32,7 @@ class Inbox:
 class Handler:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    cut_after_data: bool = False  # keep the message, then drop the connection before answering
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address.lower() in self.refuse:
@@ -42,6 +43,8 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
+        if self.cut_after_data:
+            server.transport.abort()
         return "250 Message accepted"
 
 

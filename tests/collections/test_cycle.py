@@ -138,6 +138,23 @@ def test_a_crash_between_sending_and_recording_never_sends_twice(book, smtp):
     assert Task.objects.filter(customer=cust, kind="check").count() == 1
 
 
+def test_a_connection_cut_while_the_server_takes_the_message_is_never_retried(book, smtp):
+    cust, _ = book
+    smtp.handler.cut_after_data = True  # the server keeps the message but the answer never arrives
+    result = cycle.cycle_run(as_of=DAY)
+    assert len(smtp.messages) == 1
+    action = DunningAction.objects.get(customer=cust, channel="email")
+    assert action.status == ActionStatus.UNCONFIRMED and action.message_id
+    [emailed] = [a for a in acme_actions(result) if a["channel"] == "email"]
+    assert emailed["status"] == "failed" and "not resent" in emailed["reason"]
+    assert Task.objects.filter(customer=cust, kind="check").count() == 1
+    smtp.handler.cut_after_data = False
+    cycle.cycle_run(as_of=DAY)
+    cycle.cycle_run(as_of=DAY + dt.timedelta(days=1))
+    assert len(smtp.messages) == 1  # neither the same day nor the next one
+    assert Task.objects.filter(customer=cust, kind="check").count() == 1
+
+
 def test_a_refused_address_is_marked_bad_and_a_letter_goes_instead(book, smtp):
     cust, _ = book
     smtp.handler.refuse.add("ap@acme-client.example")
