@@ -31,7 +31,8 @@ class AlertStatus(models.TextChoices):
 
 
 # Titles in the reader's language, by kind: "{placeholders}" filled from the alert's data. Apps that raise
-# alerts register theirs (relance.risk does in its AppConfig.ready); unknown kinds show the stored title.
+# alerts register theirs (relance.risk does in its AppConfig.ready), or a callable rendering the data (e.g. money
+# formatted for the reader); unknown kinds show the stored title.
 TITLES: dict[str, Any] = {}
 
 
@@ -103,8 +104,10 @@ class Alert(models.Model):
         if text is None:
             return self.title
         try:
+            if callable(text):  # a renderer taking the alert's data (e.g. amounts formatted for the reader)
+                return str(text(self.data or {}))
             return str(text).format(**(self.data or {}))
-        except (KeyError, IndexError, ValueError):
+        except (KeyError, IndexError, ValueError, ArithmeticError):
             return self.title
 
 

@@ -16,9 +16,9 @@ class RiskConfig(AppConfig):
         scope.register("risk.factoreddocument", "document__customer__", None)
         from relance.alerts.models import register_title
 
-        from .monitor import LOCALISED_TITLES
+        from .monitor import LOCALISED_TITLES, LocalisedTitle
 
         for kind, text in LOCALISED_TITLES.items():
-            register_title(kind, text)
+            register_title(kind, LocalisedTitle(text))
         for model in ("financialstatement", "legalevent", "externalscore", "legalentityrisk"):
             scope.register(f"risk.{model}", "legal_entity__accounts__", None)

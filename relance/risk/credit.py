@@ -3,7 +3,7 @@
 Recommended limit (settings ``limits``, docs/risk.md):
 
     monthly sales with us (last 12 months) x months_of_sales x class factor
-    (a customer without sales history: the starter limit of its class)
+    (a customer without sales history: the starter limit of its class; never below it with a history)
     capped at equity_share x equity (latest financial statements), and at the provider's limit when given,
     rounded down to round_to.
 
@@ -75,6 +75,14 @@ def recommended_limit(data: LimitInput, cfg: dict[str, Any]) -> Recommendation:
                 },
             )
         )
+        # Never below what a customer without history gets: small buyers with a good record keep a usable limit
+        # (3 months of 30 EUR must not round down to 0 and force payment upfront on a class C customer).
+        floor = dec(lim["starter"].get(data.risk_class, 0))
+        if amount < floor:
+            amount = floor
+            steps.append(
+                Reason("starter_floor", {"class": data.risk_class, "amount": _fmt(amount, cur), "currency": cur})
+            )
     else:
         amount = dec(lim["starter"].get(data.risk_class, 0))
         steps.append(Reason("starter", {"class": data.risk_class, "amount": _fmt(amount, cur), "currency": cur}))

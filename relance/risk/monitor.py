@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from relance.alerts import services as alerts
@@ -24,6 +25,7 @@ from relance.orgs.models import Company
 
 from . import domain, monitoring, queries
 from .models import OPENING_KINDS, Claim, CreditInsuranceCover, CustomerRisk, LegalEvent, ScoreHistory
+from .reasons import LEGAL_KINDS
 from .scoring import settings_for
 
 KINDS = (*monitoring.MONITORED, monitoring.PROMISE_BROKEN)
@@ -33,9 +35,9 @@ CHUNK = 5000
 TITLES = {
     monitoring.CLASS_DOWNGRADE: "Risk class lowered from {old} to {new}",
     monitoring.LEGAL_EVENT: "New legal event: {kind} published on {published_on}",
-    monitoring.LIMIT_OVERRUN: "Exposure {exposure} {currency} above the credit limit of {limit}",
+    monitoring.LIMIT_OVERRUN: "Exposure {exposure} above the credit limit of {limit}",
     monitoring.PAYMENT_SLIPPAGE: "Payment slippage: {recent} days late recently against {prior} before",
-    monitoring.NEW_OVERDUE: "Invoice {number} overdue: {amount} {currency}",
+    monitoring.NEW_OVERDUE: "Invoice {number} overdue: {amount}",
     monitoring.COVER_EXPIRING: "Credit-insurance cover ({insurer}) expires on {expires_on}",
     monitoring.PROMISE_BROKEN: "Promise to pay broken on {broken_on}",
     monitoring.CLAIM_DEADLINE: "Declare the claim by {deadline} (insolvency proceedings)",
@@ -47,19 +49,48 @@ TITLES = {
 LOCALISED_TITLES = {
     monitoring.CLASS_DOWNGRADE: gettext_lazy("Risk class lowered from {old} to {new}"),
     monitoring.LEGAL_EVENT: gettext_lazy("New legal event: {kind} published on {published_on}"),
-    monitoring.LIMIT_OVERRUN: gettext_lazy("Exposure {exposure} {currency} above the credit limit of {limit}"),
+    monitoring.LIMIT_OVERRUN: gettext_lazy("Exposure {exposure} above the credit limit of {limit}"),
     monitoring.PAYMENT_SLIPPAGE: gettext_lazy("Payment slippage: {recent} days late recently against {prior} before"),
-    monitoring.NEW_OVERDUE: gettext_lazy("Invoice {number} overdue: {amount} {currency}"),
+    monitoring.NEW_OVERDUE: gettext_lazy("Invoice {number} overdue: {amount}"),
     monitoring.COVER_EXPIRING: gettext_lazy("Credit-insurance cover ({insurer}) expires on {expires_on}"),
     monitoring.CLAIM_DEADLINE: gettext_lazy("Declare the claim by {deadline} (insolvency proceedings)"),
     CLAIM_REMINDER: gettext_lazy("Claim declaration due in {days} days ({deadline})"),
 }
 
 
+MONEY_PARAMS = ("exposure", "limit", "amount")  # decimal strings in ``data``, shown with their ``currency``
+
+
+def render_title(template: Any, params: dict[str, Any]) -> str:
+    """A title in the active language: amounts with the project's money formatting ("€56,268.52",
+    "56 268,52 €"), legal-event kinds in words. ``params`` (the alert's data) stays machine-readable."""
+    from relance.web.templatetags.relance import money
+
+    values = dict(params)
+    for key in MONEY_PARAMS:
+        if key in values:
+            values[key] = money(values[key], str(values.get("currency", "")))
+    if values.get("kind") in LEGAL_KINDS:
+        values["kind"] = str(LEGAL_KINDS[values["kind"]])
+    return str(template).format(**values)
+
+
+class LocalisedTitle:
+    """A registered alert title (``alerts.models.register_title``): rendered from the alert's data when read."""
+
+    def __init__(self, template: Any) -> None:
+        self.template = template
+
+    def __call__(self, data: dict[str, Any]) -> str:
+        return render_title(self.template, data)
+
+
 def title_for(kind: str, params: dict[str, Any]) -> str:
+    """The stored title, in English (API, webhooks); pages and the digest show ``display_title``."""
     try:
-        return TITLES.get(kind, kind).format(**params)
-    except (KeyError, IndexError):
+        with translation.override("en"):
+            return render_title(TITLES.get(kind, kind), params)
+    except (KeyError, IndexError, ValueError, ArithmeticError):
         return kind
 
 
@@ -168,6 +199,8 @@ def _monitor_chunk(ids: list[int], *, as_of: dt.date, counts: dict[str, int]) ->
             stats=figures.get(cid, empty).stats,
             exposure=exposure[cid].total,
             limit=queries.effective_limit(risk, as_of),
+            limit_granted=risk.granted_limit is not None
+            and (risk.granted_expires_on is None or risk.granted_expires_on >= as_of),
             currency=customer.company.currency,
             overdue_items=tuple(overdue.get(cid, ())),
             legal_events=tuple(by_entity.get(customer.legal_entity_id, ())),

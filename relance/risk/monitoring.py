@@ -6,7 +6,7 @@ lasts as long as its condition. Kinds (public names, other apps coordinate on th
 
 * ``risk.class_downgrade``  class worse than its best class over the last ``downgrade_days`` (score history);
 * ``risk.legal_event``      a legal event published in the last ``legal_event_alert_days``;
-* ``risk.limit_overrun``    exposure above the effective limit;
+* ``risk.limit_overrun``    exposure above the limit in force, when granted or a recommended limit above 0;
 * ``risk.payment_slippage`` the delay drifts significantly (Welch's one-sided t-test, see :func:`slippage`);
 * ``risk.new_overdue``      an invoice at least ``new_overdue_threshold`` overdue for 30 days at most;
 * ``risk.cover_expiring``   credit-insurance cover expiring within ``cover_expiry_days`` and not renewed;
@@ -145,6 +145,7 @@ class MonitorInput:
     exposure: Decimal
     limit: Decimal | None
     currency: str
+    limit_granted: bool = False  # the limit in force is a granted one (else the recommended one)
     overdue_items: tuple[OverdueItem, ...] = ()
     legal_events: tuple[tuple[str, str, dt.date], ...] = ()  # (reference, kind, published_on)
     covers: tuple[CoverIn, ...] = ()
@@ -164,7 +165,10 @@ def conditions(data: MonitorInput, *, as_of: dt.date, cfg: dict[str, Any]) -> li
             severity = "info" if kind in ("closure", "plan") else "critical"
             params = {"kind": kind, "published_on": published_on.isoformat(), "reference": reference}
             out.append(Condition(LEGAL_EVENT, reference, params, severity))
-    if data.limit is not None and data.exposure > data.limit:
+    # Only against a limit that means something: a granted one (even 0: a decision), or a recommended one above
+    # 0. A recommended 0 (class E/X, negative equity) already says "no credit": the class, its downgrade alert
+    # and the credit check (cash in advance) cover it; an overrun alert on each such account only adds noise.
+    if data.limit is not None and (data.limit_granted or data.limit > 0) and data.exposure > data.limit:
         params = {
             "exposure": str(quantize(data.exposure, data.currency)),
             "limit": str(quantize(data.limit, data.currency)),

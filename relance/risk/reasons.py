@@ -45,6 +45,7 @@ TEXTS: dict[str, Any] = {
         "{monthly} {currency} of monthly sales with us x {months} months x {factor} for class {class} = {amount}"
     ),
     "starter": gettext_lazy("No sales history: starting limit for class {class} = {amount} {currency}"),
+    "starter_floor": gettext_lazy("raised to the starting limit for class {class} = {amount} {currency}"),
     "equity_cap": gettext_lazy("capped at {percent}% of equity = {amount} {currency}"),
     "provider_cap": gettext_lazy("capped at the credit bureau's limit = {amount} {currency}"),
     "rounded": gettext_lazy("rounded down: {amount} {currency}"),

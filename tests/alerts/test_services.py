@@ -147,3 +147,24 @@ def test_a_risk_alert_title_is_shown_in_the_readers_language(world):
         assert alert.display_title == "Risk class lowered from B to D"
     other, _ = _raise(world, kind="ledger.stale", title="Stale data")
     assert other.display_title == "Stale data"
+
+
+def test_amounts_in_risk_alert_titles_use_the_readers_money_format(world):
+    from django.utils import translation
+
+    from relance.risk.monitor import title_for
+
+    data = {"exposure": "56268.52", "limit": "20000.00", "currency": "EUR"}
+    alert, _ = _raise(world, kind="risk.limit_overrun", title=title_for("risk.limit_overrun", data), data=data)
+    assert alert.title == "Exposure €56,268.52 above the credit limit of €20,000.00"  # stored: English
+    assert alert.data == data  # the data stays machine-readable
+    with translation.override("fr"):
+        title = alert.display_title.replace("\u202f", " ").replace("\xa0", " ")
+        assert title == "Encours de 56 268,52 € au-dessus de la limite de crédit de 20 000,00 €"
+    with translation.override("en"):
+        assert alert.display_title == "Exposure €56,268.52 above the credit limit of €20,000.00"
+    overdue = {"number": "F-1", "amount": "1234.5", "currency": "GBP"}
+    other, _ = _raise(world, kind="risk.new_overdue", key="F-1", title=title_for("risk.new_overdue", overdue),
+                      data=overdue)  # fmt: skip
+    with translation.override("en"):
+        assert other.display_title == "Invoice F-1 overdue: £1,234.50"

@@ -38,7 +38,20 @@ D = Decimal
             ["sales", "provider_cap", "rounded"],
         ),
         ("negative equity: zero", LimitInput("B", "EUR", D("120000"), 12, equity=D("-5")), D("0.00"), None),
-        ("rounded down to 100", LimitInput("C", "EUR", D("12345"), 12), D("3000.00"), None),
+        ("rounded down to 100", LimitInput("C", "EUR", D("24690"), 12), D("6100.00"), None),
+        (
+            "small buyer with a history: never below the starter limit of its class",
+            LimitInput("C", "EUR", D("153.36"), 12),  # 12.78 a month x 3 = 38.34, used to round down to 0
+            D("5000.00"),
+            ["sales", "starter_floor", "rounded"],
+        ),
+        ("the floor of class D", LimitInput("D", "EUR", D("1200"), 12), D("1000.00"), None),
+        (
+            "the floor is still capped by equity",
+            LimitInput("B", "EUR", D("1200"), 12, equity=D("30000")),
+            D("3000.00"),
+            ["sales", "starter_floor", "equity_cap", "rounded"],
+        ),
     ],
 )
 def test_recommended_limit_rule(label, data, expected, steps):

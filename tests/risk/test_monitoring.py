@@ -76,6 +76,10 @@ def test_a_quiet_customer_has_no_condition():
         ("upgrade is not an alert", {"risk_class": "A"}, None),
         ("limit overrun", {"exposure": D("5000.01")}, ("risk.limit_overrun", "")),
         ("no limit: no overrun", {"exposure": D("9e9"), "limit": None}, None),
+        # a recommended limit of 0 (class E, negative equity) is "no credit", covered by the class: no overrun alert
+        ("recommended 0: no overrun", {"risk_class": "E", "best_recent_class": "E", "limit": D("0")}, None),
+        ("granted 0 is a decision: overrun", {"limit": D("0"), "limit_granted": True}, ("risk.limit_overrun", "")),
+        ("granted 0 and nothing owed", {"exposure": D("0"), "limit": D("0"), "limit_granted": True}, None),
         (
             "new legal event",
             {"legal_events": (("A2026-1", "receivership", AS_OF - dt.timedelta(days=2)),)},
