@@ -161,3 +161,17 @@ def test_replies_page_correct_and_handle(world, client_for):
     reply.refresh_from_db()
     assert reply.classification == "dispute" and reply.rule == "corrected by alice@example.com"
     assert reply.handled_at is not None and reply.handled_by == world.users["collector_alice"]
+
+
+def test_every_open_task_is_reachable_page_by_page(world, client_for):
+    cust = world.customers["c_par_alice"]
+    Task.objects.bulk_create(
+        Task(company=cust.company, customer=cust, kind="call", title=f"Call {n}", due_on=TODAY,
+             assignee=world.users["collector_alice"], status="open")
+        for n in range(55)
+    )  # fmt: skip
+    client = client_for("collector_alice")
+    first = client.get(reverse("web:collections_worklist")).content.decode()
+    second = client.get(reverse("web:collections_worklist") + "?page=2").content.decode()
+    assert first.count("data-task=") == 50 and second.count("data-task=") == 5
+    assert "Call 54" in second and "Call 54" not in first

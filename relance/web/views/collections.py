@@ -69,7 +69,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         {
             "section": "collections",
             "rows": rows,
-            "tasks": tasks[:200],
+            "tasks": paginate(request, tasks),  # every open task is reachable, 50 a page
             "as_of": as_of,
             "collector": collector,
             "collectors": collectors,
