@@ -175,3 +175,34 @@ def test_every_open_task_is_reachable_page_by_page(world, client_for):
     second = client.get(reverse("web:collections_worklist") + "?page=2").content.decode()
     assert first.count("data-task=") == 50 and second.count("data-task=") == 5
     assert "Call 54" in second and "Call 54" not in first
+
+
+def test_marking_a_task_done_goes_back_only_to_this_site(world, client_for):
+    cust = world.customers["c_par_alice"]
+    task = Task.objects.create(company=cust.company, customer=cust, kind="call", title="Call", due_on=TODAY,
+                               assignee=world.users["collector_alice"], status="open")  # fmt: skip
+    client = client_for("collector_alice")
+    url = reverse("web:collections_task_done", args=[task.pk])
+    response = client.post(url, {"next": "https://evil.example/phish"})
+    assert response.status_code == 302 and response["Location"] == reverse("web:collections_worklist")
+    task.refresh_from_db()
+    assert task.status == "done"
+    other = Task.objects.create(company=cust.company, customer=cust, kind="call", title="Call 2", due_on=TODAY,
+                                assignee=world.users["collector_alice"], status="open")  # fmt: skip
+    here = reverse("web:customer_detail", args=[cust.pk])
+    response = client.post(reverse("web:collections_task_done", args=[other.pk]), {"next": here})
+    assert response["Location"] == here
+
+
+@pytest.mark.parametrize("key, status, left", [("auditor", 403, "open"), ("collector_bob", 404, "open"),
+                                               ("collector_alice", 302, "cancelled")])  # fmt: skip
+def test_cancelling_a_promise_from_its_page(world, client_for, key, status, left):
+    cust = world.customers["c_par_alice"]
+    promise = services.promise_create(
+        actor=audit.SYSTEM, customer=cust, documents=[world.documents["c_par_alice"]],
+        amount=Money(Decimal("100.00"), "EUR"), promised_for=TODAY + dt.timedelta(days=5),
+    )  # fmt: skip
+    response = client_for(key).post(reverse("web:collections_promise_cancel", args=[promise.pk]))
+    assert response.status_code == status
+    promise.refresh_from_db()
+    assert promise.status == left

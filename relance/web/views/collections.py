@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import InvalidOperation
 from pathlib import PurePath
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -164,20 +167,42 @@ def call_form(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _collector_action(
+    request: HttpRequest, visible: QuerySet, pk: int, act: Callable[[Any], str | None], back: str
+) -> HttpResponse:
+    """The shape every collector's POST action shares: the object within the user's scope (404 otherwise, exactly
+    like a missing one), the ``collect`` permission (403), the service call and its message, back to ``back``."""
+    obj = visible.filter(pk=pk).first()
+    if obj is None:
+        raise Http404()
+    if not _can_collect(request.user):
+        raise PermissionDenied
+    try:
+        done = act(obj)
+    except errors.RelanceError as exc:
+        messages.error(request, exc.message)
+    else:
+        if done:
+            messages.success(request, done)
+    return redirect(back)
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    """The ``next`` field when it points to this site (never an open redirect), else ``default``."""
+    wanted = request.POST.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
+        return wanted
+    return default
+
+
 @login_required
 @require_POST
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    task = selectors.tasks(user, status="").filter(pk=pk).first()
-    if task is None:
-        raise Http404()
-    if not _can_collect(user):
-        raise PermissionDenied
-    try:
-        work.task_done(actor=user, task=task, status="cancelled" if request.POST.get("cancel") else "done")
-    except errors.RelanceError as exc:
-        messages.error(request, exc.message)
-    return redirect(request.POST.get("next") or "web:collections_worklist")
+    def act(task: Any) -> None:
+        work.task_done(actor=request.user, task=task, status="cancelled" if request.POST.get("cancel") else "done")
+
+    back = _next_or(request, "web:collections_worklist")
+    return _collector_action(request, selectors.tasks(request.user, status=""), pk, act, back)
 
 
 @login_required
@@ -209,18 +234,11 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    dispute = selectors.disputes(user).filter(pk=pk).first()
-    if dispute is None:
-        raise Http404()
-    if not _can_collect(user):
-        raise PermissionDenied
-    try:
-        services.dispute_resolve(actor=user, dispute=dispute, status=request.POST.get("status", ""))
-        messages.success(request, _("Dispute resolved."))
-    except errors.RelanceError as exc:
-        messages.error(request, exc.message)
-    return redirect("web:collections_disputes")
+    def act(dispute: Any) -> str:
+        services.dispute_resolve(actor=request.user, dispute=dispute, status=request.POST.get("status", ""))
+        return _("Dispute resolved.")
+
+    return _collector_action(request, selectors.disputes(request.user), pk, act, "web:collections_disputes")
 
 
 @login_required
@@ -247,18 +265,11 @@ def promise_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def promise_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    promise = selectors.promises(user).filter(pk=pk).first()
-    if promise is None:
-        raise Http404()
-    if not _can_collect(user):
-        raise PermissionDenied
-    try:
-        services.promise_cancel(actor=user, promise=promise)
-        messages.success(request, _("Promise cancelled."))
-    except errors.RelanceError as exc:
-        messages.error(request, exc.message)
-    return redirect("web:collections_promises")
+    def act(promise: Any) -> str:
+        services.promise_cancel(actor=request.user, promise=promise)
+        return _("Promise cancelled.")
+
+    return _collector_action(request, selectors.promises(request.user), pk, act, "web:collections_promises")
 
 
 @login_required
@@ -307,20 +318,13 @@ def reply_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def reply_update(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    reply = selectors.replies(user).filter(pk=pk).first()
-    if reply is None:
-        raise Http404()
-    if not _can_collect(user):
-        raise PermissionDenied
-    try:
+    def act(reply: Any) -> None:
         if request.POST.get("classification"):
-            replies.reply_classify(actor=user, reply=reply, classification=request.POST["classification"])
+            replies.reply_classify(actor=request.user, reply=reply, classification=request.POST["classification"])
         if request.POST.get("handled"):
-            replies.reply_handle(actor=user, reply=reply)
-    except errors.RelanceError as exc:
-        messages.error(request, exc.message)
-    return redirect("web:collections_replies")
+            replies.reply_handle(actor=request.user, reply=reply)
+
+    return _collector_action(request, selectors.replies(request.user), pk, act, "web:collections_replies")
 
 
 @login_required
