@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import InvalidOperation
 from pathlib import PurePath
@@ -26,7 +25,7 @@ from relance.core.vocab import Role
 from relance.ledger import selectors as ledger_selectors
 from relance.orgs.models import User
 
-from .common import paginate, visible_or_404
+from .common import form_date, paginate, visible_or_404
 
 COLLECT = "collect"
 
@@ -91,16 +90,6 @@ def _money(value: str, currency: str, field: str) -> Money | None:
         raise errors.ValidationError(_("%(value)s is not an amount.") % {"value": value}, field=field)
 
 
-def _date(value: str, field: str) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise errors.ValidationError(_("%(value)s is not a date (YYYY-MM-DD).") % {"value": value}, field=field)
-
-
 @login_required
 def call_form(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
@@ -132,11 +121,11 @@ def call_form(request: HttpRequest, pk: int) -> HttpResponse:
                 outcome=post.get("outcome", ""),
                 note=post.get("note", "").strip(),
                 promise_amount=amount,
-                promise_date=_date(post.get("promise_date", ""), "promise_date"),
+                promise_date=form_date(post.get("promise_date", ""), "promise_date"),
                 promise_documents=docs if amount is not None else [],
                 dispute_documents=docs if post.get("dispute") else [],
                 dispute_reason=post.get("dispute_reason", ""),
-                next_action_on=_date(post.get("next_action_on", ""), "next_action_on"),
+                next_action_on=form_date(post.get("next_action_on", ""), "next_action_on"),
                 task=task,
             )
         except errors.RelanceError as exc:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from relance.collections.models import Dispute, DisputeReason
 from relance.core import errors
@@ -50,3 +52,14 @@ def label_disputes(disputes: Iterable[Dispute]) -> list[Dispute]:
     for dispute in out:
         dispute.reason_label = labels.get(dispute.reason, dispute.reason)
     return out
+
+
+def form_date(value: str, field: str) -> dt.date | None:
+    """An optional date typed in a form (YYYY-MM-DD): None when blank, else the date or an error naming the field."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise errors.ValidationError(_("%(value)s is not a date (YYYY-MM-DD).") % {"value": value}, field=field)

@@ -3,7 +3,6 @@ customers, claims, and the PDFs (risk diagnosis, claim statement). Rules live in
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +23,7 @@ from relance.orgs.models import User
 from relance.risk import reasons, report, selectors, services
 from relance.risk.models import Claim, CreditLimit
 
-from .common import paginate, visible_or_404
+from .common import form_date, paginate, visible_or_404
 
 
 def customer_section(request: HttpRequest, customer: Any) -> dict[str, Any]:
@@ -58,16 +57,6 @@ def attach_credit(customers: list[Any]) -> None:
         customer.credit = selectors.credit_summary(customer)
 
 
-def _date(text: str) -> dt.date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise errors.ValidationError(_("%(value)s is not a date (YYYY-MM-DD).") % {"value": text}, field="date")
-
-
 @login_required
 @require_POST
 def limit_grant(request: HttpRequest, pk: int) -> HttpResponse:
@@ -77,7 +66,7 @@ def limit_grant(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             customer=customer,
             amount=request.POST.get("amount", ""),
-            expires_on=_date(request.POST.get("expires_on", "")),
+            expires_on=form_date(request.POST.get("expires_on", ""), "expires_on"),
             note=request.POST.get("note", ""),
         )
     except errors.PermissionDenied:
@@ -215,9 +204,8 @@ def claims(request: HttpRequest) -> HttpResponse:
 def claim_declare(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request.user, pk)
     try:
-        services.claim_declare(
-            actor=request.user, claim=claim, declared_on=_date(request.POST.get("declared_on", "")) or clock.today()
-        )
+        declared_on = form_date(request.POST.get("declared_on", ""), "declared_on") or clock.today()
+        services.claim_declare(actor=request.user, claim=claim, declared_on=declared_on)
         messages.success(request, _("Claim marked as declared."))
     except errors.PermissionDenied:
         raise PermissionDenied
